@@ -83,15 +83,15 @@ type Thread struct {
 type Op string
 
 const (
-	Take    Op = "take"    // acquire Resource and keep it (lock, rlock, condition, semaphore, queue, logging-module, mp-lock)
-	Release Op = "release" // release Resource, which this thread holds
-	Use     Op = "use"     // one complete operation on Resource (acquire+release, put+get, log, write+flush, import, query, submit)
-	Park    Op = "park"    // signal Event as parked and wait until the parent resumes it after the fork; with Resource, park inside one operation on it
-	Signal  Op = "signal"  // set Event
-	Wait    Op = "wait"    // wait until Event is set (a park or a signal)
-	Start   Op = "start"   // main only: start Thread
-	Fork    Op = "fork"    // main only: fork, as Fork says
-	Exit    Op = "exit"    // child only, last: leave with sys.exit() (flushes std streams) instead of returning / os._exit
+	OpTake    Op = "take"    // acquire Resource and keep it (lock, rlock, condition, semaphore, queue, logging-module, mp-lock)
+	OpRelease Op = "release" // release Resource, which this thread holds
+	OpUse     Op = "use"     // one complete operation on Resource (acquire+release, put+get, log, write+flush, import, query, submit)
+	OpPark    Op = "park"    // signal Event as parked and wait until the parent resumes it after the fork; with Resource, park inside one operation on it
+	OpSignal  Op = "signal"  // set Event
+	OpWait    Op = "wait"    // wait until Event is set (a park or a signal)
+	OpStart   Op = "start"   // main only: start Thread
+	OpFork    Op = "fork"    // main only: fork, as Fork says
+	OpExit    Op = "exit"    // child only, last: leave with sys.exit() (flushes std streams) instead of returning / os._exit
 )
 
 // Step is one step of a thread, of main, or of the child. Which fields are
