@@ -134,11 +134,13 @@ const (
 	Deadlock Verdict = "deadlock" // proved: a process whose every thread waits forever
 	Hang     Verdict = "hang"     // timed out without proof
 	Crash    Verdict = "crash"    // a process was killed by a signal
-	Error    Verdict = "error"    // an exception or a non-zero exit
+	// ErrorVerdict is "error": an exception or a non-zero exit. (Not named
+	// Error: that is the type of a problem found in a scenario, errors.go.)
+	ErrorVerdict Verdict = "error"
 )
 
 // Verdicts lists every Verdict.
-var Verdicts = []Verdict{OK, Deadlock, Hang, Crash, Error}
+var Verdicts = []Verdict{OK, Deadlock, Hang, Crash, ErrorVerdict}
 
 // Start methods.
 const (

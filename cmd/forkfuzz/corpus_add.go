@@ -1,0 +1,118 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"github.com/forkfuzz/forkfuzz/harness/corpus"
+	"github.com/forkfuzz/forkfuzz/harness/python"
+	"github.com/forkfuzz/forkfuzz/harness/render"
+	"github.com/forkfuzz/forkfuzz/harness/run"
+	"github.com/forkfuzz/forkfuzz/harness/scenario"
+	"github.com/forkfuzz/forkfuzz/harness/signature"
+)
+
+// corpusAdd records scenarios that are fork deadlocks (deadlock under fork,
+// ok under spawn, on some interpreter) as corpus entries, with the verdicts of
+// every interpreter and method. It seeds a corpus from a scenario library;
+// the fuzzer adds its own findings through corpus.Write directly.
+func corpusAdd(args []string) int {
+	fs := newFlags("corpus", corpusUsage)
+	var pythons listFlag
+	fs.Var(&pythons, "python", "interpreter: a version (3.12), a path, or all; repeatable (default: python3 on PATH)")
+	dst := fs.String("o", "corpus", "corpus `DIR` to add to")
+	jobs := fs.Int("jobs", runtime.NumCPU(), "executions in parallel")
+	files, code, ok := parseInterspersed(fs, args)
+	if !ok {
+		return code
+	}
+	if len(files) == 0 {
+		errorf("corpus", "add wants scenario files or folders (run 'forkfuzz corpus --help')")
+		return exitUsage
+	}
+	scenarios, bad := loadScenarios(files)
+	if len(scenarios) == 0 {
+		return exitUsage
+	}
+	ctx, stop := interruptContext(run.KillAll)
+	defer stop()
+	ins, _, err := python.Resolve(ctx, pythons)
+	if err != nil {
+		errorf("corpus", "%v", err)
+		return exitUsage
+	}
+	tmp, err := os.MkdirTemp("", "forkfuzz-add-")
+	if err != nil {
+		errorf("corpus", "%v", err)
+		return exitUsage
+	}
+	defer os.RemoveAll(tmp)
+	added := 0
+	for _, s := range scenarios {
+		ok, err := addScenario(ctx, s, ins, *jobs, tmp, *dst)
+		if err != nil {
+			errorf("corpus", "add %s: %v", s.File, err)
+			bad++
+		} else if ok {
+			added++
+		}
+		if ctx.Err() != nil {
+			return exitMismatch
+		}
+	}
+	fmt.Printf("%d of %d scenarios are fork deadlocks, recorded in %s\n", added, len(scenarios), *dst)
+	if bad > 0 {
+		return exitMismatch
+	}
+	return exitOK
+}
+
+// addScenario runs s under every method on every interpreter and writes an
+// entry if it is a fork deadlock somewhere (false if not: nothing to keep).
+func addScenario(ctx context.Context, s *scenario.Scenario, ins []python.Interpreter, jobs int, tmp, dst string) (bool, error) {
+	p, err := render.Write(s, render.Options{})
+	if err != nil {
+		return false, err
+	}
+	// Named as the entry's program will be, so the recorded stack says ID.py.
+	prog := filepath.Join(tmp, corpus.NewEntry(s, nil, signature.Signature{}, nil).ID+corpus.ProgramExt)
+	if err := os.WriteFile(prog, p.Source, 0o644); err != nil {
+		return false, err
+	}
+	var xs []run.Execution
+	for _, in := range ins {
+		for _, m := range scenario.Methods {
+			xs = append(xs, run.Execution{Name: s.Name, Program: prog, Python: in.Path,
+				PythonVersion: in.Version, Method: m, Timeout: 10 * time.Second})
+		}
+	}
+	rs := run.ExecuteAll(ctx, xs, jobs, nil)
+	var e *corpus.Entry
+	for i := 0; i < len(rs); i += len(scenario.Methods) {
+		fork, spawn := rs[i], rs[i+1]
+		if e != nil || fork.Verdict != scenario.Deadlock || spawn.Verdict != scenario.OK {
+			continue
+		}
+		sig, ok := signature.Of(s, fork)
+		if !ok {
+			continue
+		}
+		e = corpus.NewEntry(s, p.Source, sig, nil)
+		e.Meta.Stack = fork.Stack
+	}
+	if e == nil {
+		return false, nil
+	}
+	for i, r := range rs {
+		e.Record(replayKey(ins[i/len(scenario.Methods)]), r.Method, r.Verdict)
+	}
+	id, err := corpus.Write(dst, e)
+	if err == nil {
+		fmt.Printf("%s  %s  %s\n", id, s.Name, e.Meta.Signature)
+	}
+	return err == nil, err
+}

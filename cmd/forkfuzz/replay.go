@@ -1,0 +1,287 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/forkfuzz/forkfuzz/harness/corpus"
+	"github.com/forkfuzz/forkfuzz/harness/python"
+	"github.com/forkfuzz/forkfuzz/harness/replay"
+	"github.com/forkfuzz/forkfuzz/harness/run"
+)
+
+func init() {
+	register(command{name: "replay", summary: "replay a regression corpus on each interpreter and start method (CI)", run: replayMain})
+}
+
+const replayUsage = `
+Usage: forkfuzz replay [flags] [DIR...]
+
+Replays every entry of each corpus folder (default corpus/) under every start
+method on every interpreter, and compares each verdict with the one recorded
+for that Python version (or, if none, for the newest recorded patch release of
+the same minor). A difference is a failure, one line naming the entry, Python
+version and method, classified: fixed (recorded deadlock under fork, now ok),
+regressed (recorded ok, now deadlock), flaky (--runs disagree) or changed.
+
+A version with nothing recorded is new: reported, not a failure, and recorded
+in the entry's meta only with --update (never implied). An entry that does not
+load is reported by file name, counts as a failure, and the others replay.
+
+Exit code 0 when every verdict matches, 1 when any differs or an entry is
+corrupt (or on interruption), 2 for bad usage (a bad flag, a missing folder,
+no interpreter).`
+
+type replayFlags struct {
+	methods listFlag
+	pythons listFlag
+	runs    int
+	junit   string
+	json    bool
+	shard   string
+	update  bool
+	jobs    int
+	timeout time.Duration
+	verbose bool
+}
+
+func replayMain(args []string) int {
+	fs := newFlags("replay", replayUsage)
+	var f replayFlags
+	fs.Var(&f.pythons, "python", "interpreter: a version (3.12), a path, or all; repeatable (default: python3 on PATH)")
+	fs.Var(&f.methods, "method", "start `methods`, comma-separated (default fork,spawn,forkserver)")
+	fs.IntVar(&f.runs, "runs", 1, "run each case `N` times; every run must agree")
+	fs.StringVar(&f.junit, "junit", "", "write a JUnit XML report to `FILE`")
+	fs.BoolVar(&f.json, "json", false, "print one JSON object per case (the summary goes to stderr)")
+	fs.StringVar(&f.shard, "shard", "", "replay only shard `k/n` of the entries (by ID hash)")
+	fs.BoolVar(&f.update, "update", false, "record verdicts for Python versions not recorded yet")
+	fs.IntVar(&f.jobs, "jobs", runtime.NumCPU(), "executions in parallel")
+	fs.DurationVar(&f.timeout, "timeout", 10*time.Second, "give up on an execution without proof after `DUR` (verdict hang)")
+	fs.BoolVar(&f.verbose, "v", false, "print the proof and stack of every failure")
+	dirs, code, ok := parseInterspersed(fs, args)
+	if !ok {
+		return code
+	}
+	methods, err := parseMethods(f.methods)
+	if err != nil {
+		errorf("replay", "%v", err)
+		return exitUsage
+	}
+	if f.runs < 1 || f.jobs < 1 || f.timeout <= 0 {
+		errorf("replay", "--runs, --jobs and --timeout must be positive")
+		return exitUsage
+	}
+	k, n := 1, 1
+	if f.shard != "" {
+		if k, n, err = corpus.ParseShard(f.shard); err != nil {
+			errorf("replay", "--shard: %v", err)
+			return exitUsage
+		}
+	}
+	if len(dirs) == 0 {
+		dirs = []string{"corpus"}
+	}
+	entries, loadErrs, ok := loadCorpora("replay", dirs)
+	if !ok {
+		return exitUsage
+	}
+	entries = corpus.Shard(entries, k, n)
+	ctx, stop := interruptContext(run.KillAll)
+	defer stop()
+	pythons, skipped, err := python.Resolve(ctx, f.pythons)
+	if err != nil {
+		errorf("replay", "%v", err)
+		return exitUsage
+	}
+	for _, s := range skipped {
+		fmt.Fprintf(os.Stderr, "forkfuzz replay: skipped %s: %s\n", s.Path, s.Reason)
+	}
+	opts := replay.Options{Pythons: pythons, Methods: methods, Runs: f.runs, Jobs: f.jobs, Timeout: f.timeout}
+	cases := replay.Plan(entries, opts)
+	return replayReport(ctx, cases, loadErrs, opts, f)
+}
+
+// loadCorpora loads every folder; each bad entry is printed by file. A folder
+// that cannot be read is a usage error (ok false).
+// parseInterspersed parses flags given before, between or after the
+// arguments ("replay corpus/ --junit r.xml", as CI lines are written) and
+// returns the arguments; the flag package alone stops at the first argument.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, int, bool) {
+	var rest []string
+	for {
+		if code, ok := parseFlags(fs, args); !ok {
+			return nil, code, false
+		}
+		if fs.NArg() == 0 {
+			return rest, 0, true
+		}
+		rest = append(rest, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
+// replayKey is the verdicts key of an interpreter (replay.VersionKey).
+func replayKey(in python.Interpreter) string { return replay.VersionKey(in) }
+
+func loadCorpora(cmd string, dirs []string) ([]*corpus.Entry, []error, bool) {
+	var entries []*corpus.Entry
+	var bad []error
+	for _, d := range dirs {
+		if st, err := os.Stat(d); err != nil || !st.IsDir() {
+			errorf(cmd, "%s: not a corpus folder", d)
+			return nil, nil, false
+		}
+		es, errs := corpus.Load(d)
+		for _, err := range errs {
+			fmt.Fprintf(os.Stderr, "forkfuzz %s: %v\n", cmd, err)
+		}
+		entries = append(entries, es...)
+		bad = append(bad, errs...)
+	}
+	return entries, bad, true
+}
+
+// replayReport runs the cases, printing each as it is known, then updates,
+// writes the JUnit report and prints the summary.
+func replayReport(ctx context.Context, cases []*replay.Case, loadErrs []error, opts replay.Options, f replayFlags) int {
+	var mu sync.Mutex
+	done, failed := 0, 0
+	tty := !f.json && isTerminal(os.Stderr)
+	start := time.Now()
+	enc := json.NewEncoder(os.Stdout)
+	if !f.json {
+		fmt.Fprintf(os.Stderr, "forkfuzz replay: %d cases (%d interpreters), %d executions at a time\n", len(cases), len(opts.Pythons), opts.Jobs)
+	}
+	err := replay.Run(ctx, cases, opts, func(c *replay.Case) {
+		mu.Lock()
+		defer mu.Unlock()
+		done++
+		if c.Failed() {
+			failed++
+		}
+		if f.json {
+			enc.Encode(caseRecord(c))
+			return
+		}
+		if tty {
+			fmt.Fprint(os.Stderr, "\r\033[K")
+		}
+		fmt.Println(caseLine(c))
+		if f.verbose && c.Failed() {
+			for _, r := range c.Results {
+				if r.Proof != "" || r.Stack != "" {
+					fmt.Println(indent(r.Proof+"\n"+r.Stack, "      "))
+				}
+			}
+		}
+		if tty {
+			fmt.Fprintf(os.Stderr, "%d/%d cases, %d failed, %s", done, len(cases), failed, time.Since(start).Round(time.Second/10))
+		}
+	})
+	if tty {
+		fmt.Fprint(os.Stderr, "\r\033[K")
+	}
+	wall := time.Since(start)
+	code := exitOK
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "forkfuzz replay: interrupted after %d of %d cases\n", done, len(cases))
+		code = exitMismatch
+	}
+	summary(cases, wall, f.update && err == nil)
+	if f.junit != "" {
+		if err := replay.WriteJUnit(f.junit, cases, loadErrs); err != nil {
+			errorf("replay", "%v", err)
+			code = exitMismatch
+		}
+	}
+	failed += len(loadErrs)
+	if failed > 0 {
+		code = exitMismatch
+	}
+	out := os.Stdout
+	if f.json {
+		out = os.Stderr // stdout stays one JSON object per line
+	}
+	fmt.Fprintf(out, "%d passed, %d failed\n", countPassed(cases), failed)
+	return code
+}
+
+// summary prints timing, the new versions (recorded with update) and the
+// corrupt entries, on stderr.
+func summary(cases []*replay.Case, wall time.Duration, update bool) {
+	var sumMS float64
+	fresh := 0
+	for _, c := range cases {
+		for _, r := range c.Results {
+			sumMS += r.ElapsedMS
+		}
+		if c.Status == replay.New {
+			fresh++
+		}
+	}
+	fmt.Fprintf(os.Stderr, "forkfuzz replay: %s wall, %.0f ms of executions\n", wall.Round(time.Millisecond), sumMS)
+	if update {
+		n, errs := replay.Update(cases)
+		for _, err := range errs {
+			errorf("replay", "update: %v", err)
+		}
+		if n > 0 {
+			fmt.Fprintf(os.Stderr, "forkfuzz replay: recorded %d new verdicts (--update)\n", n)
+		}
+		return
+	}
+	if fresh > 0 {
+		fmt.Fprintf(os.Stderr, "forkfuzz replay: %d new: not recorded (use --update); not failures\n", fresh)
+	}
+}
+
+func countPassed(cases []*replay.Case) int {
+	n := 0
+	for _, c := range cases {
+		if c.Status == replay.Pass {
+			n++
+		}
+	}
+	return n
+}
+
+// caseLine is one case, one line.
+func caseLine(c *replay.Case) string {
+	var ms float64
+	for _, r := range c.Results {
+		ms += r.ElapsedMS
+	}
+	switch {
+	case c.Failed():
+		return fmt.Sprintf("FAIL  %s", c.Reason)
+	case c.Status == replay.New:
+		return fmt.Sprintf("NEW   %s", c.Reason)
+	}
+	return fmt.Sprintf("PASS  %s %-26s %-9s %4.0f ms", c.Entry.ID, c.Name(), c.Got, ms)
+}
+
+// replayRecord is what --json prints for one case.
+type replayRecord struct {
+	ID         string       `json:"id"`
+	Python     string       `json:"python"`
+	Version    string       `json:"python_version"`
+	Method     string       `json:"method"`
+	Recorded   string       `json:"recorded,omitempty"`
+	RecordedOn string       `json:"recorded_on,omitempty"`
+	Got        string       `json:"got,omitempty"`
+	Status     string       `json:"status"`
+	Reason     string       `json:"reason,omitempty"`
+	Results    []run.Result `json:"results"`
+}
+
+func caseRecord(c *replay.Case) replayRecord {
+	return replayRecord{ID: c.Entry.ID, Python: c.Python.Path, Version: c.Version, Method: c.Method,
+		Recorded: string(c.Recorded), RecordedOn: c.RecordedOn, Got: string(c.Got), Status: string(c.Status),
+		Reason: c.Reason, Results: c.Results}
+}

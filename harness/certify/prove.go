@@ -1,0 +1,233 @@
+package certify
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/forkfuzz/forkfuzz/harness/python"
+	"github.com/forkfuzz/forkfuzz/harness/render"
+	"github.com/forkfuzz/forkfuzz/harness/run"
+	"github.com/forkfuzz/forkfuzz/harness/scenario"
+)
+
+// Options says what Prove runs.
+type Options struct {
+	Pythons []python.Interpreter // interpreters to run on, in matrix order; at least one
+	Runs    int                  // runs per cell; 0 means 1
+	Timeout time.Duration        // a run without proof is a hang after this; 0 means 10s
+	Jobs    int                  // executions at a time; 0 means 2
+	// Each, if not nil, is called as each execution finishes (for progress).
+	Each func(done, total int, r run.Result)
+}
+
+// warnEnv shows the multiprocessing fork context's DeprecationWarning, which
+// the default warning filters hide (FACTS.md).
+const warnEnv = "PYTHONWARNINGS=default"
+
+// job is what one execution is for.
+type job struct {
+	python string
+	method string // a Cell method, or "warn" for the warnings check
+}
+
+// Prove renders s (as is, and with every resource re-created at fork), runs
+// it on every interpreter under fork, spawn, forkserver and the mitigation,
+// plus one fork run with PYTHONWARNINGS=default, and collects the evidence.
+// The error is for what stops it from running at all; a scenario that does
+// not deadlock gives a Certificate with Proved false.
+func Prove(ctx context.Context, s *scenario.Scenario, opts Options) (*Certificate, error) {
+	if s == nil || s.ForkStep() == nil {
+		return nil, fmt.Errorf("certify: no scenario with a fork step")
+	}
+	if len(opts.Pythons) == 0 {
+		return nil, fmt.Errorf("certify %s: no interpreter to run on", s.Name)
+	}
+	if opts.Runs < 1 {
+		opts.Runs = 1
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = 10 * time.Second
+	}
+	if opts.Jobs < 1 {
+		opts.Jobs = 2
+	}
+	plain, err := render.Write(s, render.Options{Source: s.File})
+	if err != nil {
+		return nil, fmt.Errorf("certify: %w", err)
+	}
+	reinit, err := render.Write(s, render.Options{Source: s.File, ReinitAtFork: true})
+	if err != nil {
+		return nil, fmt.Errorf("certify: %w", err)
+	}
+	dir, err := os.MkdirTemp("", "forkfuzz-prove-")
+	if err != nil {
+		return nil, fmt.Errorf("certify %s: %w", s.Name, err)
+	}
+	defer os.RemoveAll(dir)
+	name := s.Name + ".py"
+	// Same file name in two folders: the mitigation's stacks read like the plain one's.
+	plainPath, reinitPath := filepath.Join(dir, name), filepath.Join(dir, "reinit", name)
+	if err := writeProgram(plainPath, plain.Source); err != nil {
+		return nil, fmt.Errorf("certify %s: %w", s.Name, err)
+	}
+	if err := writeProgram(reinitPath, reinit.Source); err != nil {
+		return nil, fmt.Errorf("certify %s: %w", s.Name, err)
+	}
+
+	var execs []run.Execution
+	var jobs []job
+	for _, py := range opts.Pythons {
+		x := run.Execution{Name: s.Name, Python: py.Path, PythonVersion: py.Version, Timeout: opts.Timeout}
+		for _, m := range append(append([]string{}, scenario.Methods...), MethodReinit) {
+			x.Program, x.Method = plainPath, m
+			if m == MethodReinit {
+				x.Program, x.Method = reinitPath, scenario.MethodFork
+			}
+			for i := 0; i < opts.Runs; i++ {
+				execs, jobs = append(execs, x), append(jobs, job{py.Version, m})
+			}
+		}
+		x.Program, x.Method, x.Env = plainPath, scenario.MethodFork, []string{warnEnv}
+		execs, jobs = append(execs, x), append(jobs, job{py.Version, "warn"})
+	}
+	var mu sync.Mutex // ExecuteAll calls back from several goroutines
+	done := 0
+	results := run.ExecuteAll(ctx, execs, opts.Jobs, func(i int, r run.Result) {
+		if opts.Each != nil {
+			mu.Lock()
+			defer mu.Unlock()
+			done++
+			opts.Each(done, len(execs), r)
+		}
+	})
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("certify %s: interrupted: %w", s.Name, err)
+	}
+	return collect(s, newProgram(s, name, plain), opts, jobs, results), nil
+}
+
+func writeProgram(path string, src []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(path, src, 0o644)
+}
+
+// collect turns the results into a Certificate.
+func collect(s *scenario.Scenario, p *program, opts Options, jobs []job, results []run.Result) *Certificate {
+	c := &Certificate{Scenario: s.Name, About: strings.TrimSpace(s.About), Source: s.File,
+		Program: p.name, Code: strings.Join(p.lines, "\n"), Runs: opts.Runs}
+	for _, py := range opts.Pythons {
+		c.Pythons = append(c.Pythons, py.Version)
+		for _, m := range append(append([]string{}, scenario.Methods...), MethodReinit) {
+			c.Cells = append(c.Cells, Cell{Python: py.Version, Method: m})
+		}
+		c.Warnings = append(c.Warnings, Warning{Python: py.Version})
+	}
+	var firstDeadlock *run.Result
+	for i, r := range results {
+		j := jobs[i]
+		if j.method == "warn" {
+			w := c.warning(j.python)
+			w.Default = setFrom(w, r.Stderr)
+			continue
+		}
+		cell := c.Cell(j.python, j.method)
+		cell.Verdicts = append(cell.Verdicts, r.Verdict)
+		if r.Verdict != scenario.OK && cell.Where == "" {
+			cell.Where, cell.Reason = r.Where, r.Reason
+		}
+		if j.method == scenario.MethodFork {
+			w := c.warning(j.python)
+			w.Plain = w.Plain || setFrom(w, r.Stderr)
+			if r.Verdict == scenario.Deadlock && firstDeadlock == nil {
+				firstDeadlock = &results[i]
+			}
+		}
+	}
+	for _, py := range c.Pythons {
+		fork := c.Cell(py, scenario.MethodFork)
+		if fork.any(scenario.Deadlock) && c.Cell(py, scenario.MethodSpawn).all(scenario.OK) &&
+			c.Cell(py, scenario.MethodForkserver).all(scenario.OK) {
+			c.Proved = true
+		}
+	}
+	c.Fork = p.site("main", forkIndex(s))
+	c.Holders = holders(s, p)
+	c.Alive = alive(s)
+	if firstDeadlock != nil {
+		c.Blocked = blocked(s, p, *firstDeadlock)
+	}
+	return c
+}
+
+func (c *Certificate) warning(python string) *Warning {
+	for i := range c.Warnings {
+		if c.Warnings[i].Python == python {
+			return &c.Warnings[i]
+		}
+	}
+	c.Warnings = append(c.Warnings, Warning{Python: python})
+	return &c.Warnings[len(c.Warnings)-1]
+}
+
+// forkWarning is CPython's (3.12+) warning, as the warnings module prints it.
+var forkWarning = regexp.MustCompile(`(?m)^(.*):(\d+): DeprecationWarning: This process \(pid=\d+\) is multi-threaded, use of fork\(\) may lead to deadlocks in the child`)
+
+// setFrom reports whether stderr holds the fork warning, noting where it was
+// attributed.
+func setFrom(w *Warning, stderr string) bool {
+	m := forkWarning.FindStringSubmatch(stderr)
+	if m == nil {
+		return false
+	}
+	if w.From == "" {
+		w.From = filepath.Base(m[1]) + ":" + m[2]
+		if p := cleanPath(m[1]); p != m[1] {
+			w.From = p + ":" + m[2]
+		}
+	}
+	return true
+}
+
+// blocked reads where the stuck process of r waits: its last step (from the
+// trace) and its stack.
+func blocked(s *scenario.Scenario, p *program, r run.Result) *Blocked {
+	b := &Blocked{Python: r.PythonVersion, Where: r.Where, Proof: r.Proof, DetectMS: r.DetectMS,
+		Frames: p.frames(r.Frames)}
+	if r.Evidence == nil {
+		return b
+	}
+	// The proof names the pid; the certificate names the process by role.
+	if _, rest, ok := strings.Cut(b.Proof, ": "); ok {
+		b.Proof = rest
+	}
+	for i := len(r.Events) - 1; i >= 0; i-- {
+		e := r.Events[i]
+		if e.Pid != r.Evidence.Pid || e.Event != "step" {
+			continue
+		}
+		f := strings.Fields(e.Args)
+		if len(f) == 0 {
+			break
+		}
+		who, idx, ok := strings.Cut(f[0], ":")
+		if !ok {
+			break
+		}
+		var index int
+		fmt.Sscan(idx, &index)
+		b.Site = p.site(who, index)
+		if st := stepOf(s, who, index); st != nil && st.Resource != "" {
+			b.Resource = st.Resource
+		}
+		break
+	}
+	return b
+}

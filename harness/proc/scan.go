@@ -1,0 +1,131 @@
+package proc
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"sync"
+)
+
+// Scanner lists the process table for many runs at once. One Scan per poll
+// tick serves every live run: it lists /proc once and reads the stat of each
+// pid it has not yet seen, plus the stat of every pid that belongs to a
+// watched tree. A pid seen once outside every tree is remembered as foreign
+// and not read again while it stays in the listing (a reused pid has to
+// disappear from the listing first, so it is read anew).
+type Scanner struct {
+	mu      sync.Mutex
+	foreign map[int]bool
+}
+
+// NewScanner returns a Scanner with an empty cache.
+func NewScanner() *Scanner { return &Scanner{foreign: map[int]bool{}} }
+
+// Forget makes the next Scan read pid again: call it for a process that was
+// just started, which a Scan may have seen before it changed its group.
+func (s *Scanner) Forget(pid int) {
+	s.mu.Lock()
+	delete(s.foreign, pid)
+	s.mu.Unlock()
+}
+
+// Scan returns the stat of every process that belongs to a watched tree: its
+// process group is in groups, or its pid is in known, or its parent belongs
+// (transitively). Zombies are included: they still have to be reaped.
+func (s *Scanner) Scan(groups, known map[int]bool) (map[int]Stat, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	pids, err := listPids()
+	if err != nil {
+		return nil, err
+	}
+	seen := make(map[int]bool, len(pids))
+	var fresh []Stat
+	for _, pid := range pids {
+		seen[pid] = true
+		if s.foreign[pid] {
+			continue
+		}
+		st, err := ReadStat(pid)
+		if err != nil {
+			continue // exited since the listing
+		}
+		fresh = append(fresh, st)
+	}
+	for pid := range s.foreign {
+		if !seen[pid] {
+			delete(s.foreign, pid)
+		}
+	}
+	members := Members(fresh, groups, known)
+	for _, st := range fresh {
+		if _, ok := members[st.Pid]; !ok {
+			s.foreign[st.Pid] = true
+		}
+	}
+	return members, nil
+}
+
+// Members picks from all the processes of the watched trees: in groups, in
+// known, or a descendant of one of those.
+func Members(all []Stat, groups, known map[int]bool) map[int]Stat {
+	m := map[int]Stat{}
+	for _, st := range all {
+		if groups[st.PGrp] || known[st.Pid] {
+			m[st.Pid] = st
+		}
+	}
+	// Parent chains: repeat until no process joins (trees are shallow).
+	for grew := true; grew; {
+		grew = false
+		for _, st := range all {
+			if _, in := m[st.Pid]; in {
+				continue
+			}
+			if _, parent := m[st.PPid]; parent {
+				m[st.Pid] = st
+				grew = true
+			}
+		}
+	}
+	return m
+}
+
+// Group returns the stat of every process (zombies too) in process group pgid
+// or in known, or descended from one of those, reading every stat: for the
+// final sweep of a run, where nothing may be missed.
+func Group(pgid int, known map[int]bool) (map[int]Stat, error) {
+	pids, err := listPids()
+	if err != nil {
+		return nil, err
+	}
+	all := make([]Stat, 0, len(pids))
+	for _, pid := range pids {
+		if st, err := ReadStat(pid); err == nil {
+			all = append(all, st)
+		}
+	}
+	return Members(all, map[int]bool{pgid: true}, known), nil
+}
+
+func listPids() ([]int, error) {
+	f, err := os.Open("/proc")
+	if err != nil {
+		return nil, fmt.Errorf("list /proc: %w", err)
+	}
+	defer f.Close()
+	names, err := f.Readdirnames(-1)
+	if err != nil {
+		return nil, fmt.Errorf("list /proc: %w", err)
+	}
+	pids := make([]int, 0, len(names))
+	for _, n := range names {
+		if n[0] < '0' || n[0] > '9' {
+			continue
+		}
+		if pid, err := strconv.Atoi(n); err == nil {
+			pids = append(pids, pid)
+		}
+	}
+	return pids, nil
+}

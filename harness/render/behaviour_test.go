@@ -1,0 +1,191 @@
+package render
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// What a run must show (FACTS.md measured these on 3.8 to 3.13).
+const (
+	wantOK         = "ok"          // exit 0, result ok, every step traced
+	wantChildHang  = "child-hang"  // the parent forked; the child blocked in its steps
+	wantParentHang = "parent-hang" // the parent blocked before any child ran a step
+)
+
+const (
+	// A run that wants a hang counts as hung once its trace has been quiet
+	// this long: these tests only; harness/run proves hangs from /proc.
+	hangAfter = 1500 * time.Millisecond
+)
+
+var behaviours = []struct {
+	file, method string
+	reinit       bool
+	want         string
+}{
+	{"lock-held", "fork", false, wantChildHang},
+	{"lock-held", "spawn", false, wantOK},
+	{"lock-held", "forkserver", false, wantOK},
+	{"lock-held", "fork", true, wantOK},
+	{"rlock-forking-thread", "fork", false, wantOK},
+	{"condition-held", "fork", false, wantChildHang},
+	{"condition-held", "fork", true, wantOK},
+	{"semaphore-taken", "fork", false, wantChildHang}, // via os.fork
+	{"semaphore-taken", "spawn", false, wantOK},
+	{"queue-mutex", "fork", false, wantChildHang},
+	{"queue-mutex", "fork", true, wantOK},
+	{"sqlite-shared", "fork", false, wantChildHang},
+	{"sqlite-shared", "spawn", false, wantOK},
+	{"sqlite-shared", "fork", true, wantOK},
+	{"module-import", "fork", false, wantChildHang},
+	{"module-import", "forkserver", false, wantOK},
+	{"module-import", "fork", true, wantOK},
+	{"pipe-writer", "fork", false, wantChildHang},
+	{"pipe-writer", "spawn", false, wantOK},
+	{"pipe-writer", "fork", true, wantOK},
+	{"stdout-writer", "fork", false, wantChildHang},   // via os.fork
+	{"stdout-writer", "spawn", false, wantParentHang}, // Process.start() flushes sys.stdout
+	{"logging-handler", "fork", false, wantOK},
+	{"logging-module", "fork", false, wantParentHang},
+	{"logging-module", "spawn", false, wantOK},
+	{"logging-module", "fork", true, wantParentHang}, // logging's own before-fork hook blocks
+	{"executor-busy", "fork", false, wantChildHang},
+	{"executor-busy", "spawn", false, wantOK},
+	{"executor-busy", "fork", true, wantOK},
+	{"executor-two", "fork", false, wantOK},
+	{"mp-lock", "fork", false, wantOK},
+	{"mp-lock", "spawn", false, wantOK},
+	{"pool-lock", "fork", false, wantChildHang},
+	{"pool-lock", "spawn", false, wantOK},
+	{"pool-lock", "fork", true, wantOK},
+	{"unguarded-lock", "fork", false, wantChildHang},
+	{"unguarded-lock", "spawn", false, wantChildHang}, // the child's own module-level thread holds it
+	{"hostile-about", "fork", false, wantOK},
+}
+
+func TestBehaviour(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs Python")
+	}
+	for _, b := range behaviours {
+		b := b
+		name := fmt.Sprintf("%s/%s", b.file, b.method)
+		if b.reinit {
+			name += "/reinit"
+		}
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			p := renderFile(t, filepath.Join("testdata", b.file+".yaml"), Options{ReinitAtFork: b.reinit})
+			idle := time.Duration(0)
+			if b.want != wantOK {
+				idle = hangAfter
+			}
+			var dumped string
+			r := runPython(t, python3Path(t), p.Source, b.method, idle, func(r *pyRun, errPath string) {
+				dumped = checkStuckStack(t, p, r, errPath)
+			})
+			checkRun(t, p, b.want, r)
+			if dumped != "" {
+				t.Error(dumped)
+			}
+		})
+	}
+}
+
+func checkRun(t *testing.T, p *Program, want string, r *pyRun) {
+	t.Helper()
+	forked := r.has("parent fork ")
+	childSteps := r.has("child step child:") || r.has("worker step child:")
+	switch want {
+	case wantOK:
+		if r.hung || r.exit != 0 {
+			t.Fatalf("want ok, got %v", r)
+		}
+		if last := r.trace[len(r.trace)-1]; last != "parent result ok" {
+			t.Errorf("last trace line %q, want parent result ok\n%v", last, r)
+		}
+		if !r.has("child done") && !r.has("worker done") {
+			t.Errorf("no child done line\n%v", r)
+		}
+		for _, s := range p.Steps {
+			if !stepTraced(r, s) {
+				t.Errorf("step %s:%d %s not traced\n%v", s.Who, s.Index, s.Op, r)
+			}
+		}
+	case wantChildHang:
+		if !r.hung || !forked || !childSteps || r.has("child done") || r.has("worker done") {
+			t.Fatalf("want the child stuck in its steps, got %v", r)
+		}
+	case wantParentHang:
+		if !r.hung || !forked || childSteps {
+			t.Fatalf("want the parent stuck at the fork, got %v", r)
+		}
+	}
+}
+
+// stepTraced: threads and main trace as the parent; the child's steps as
+// the child, or as a worker in a pool.
+func stepTraced(r *pyRun, s StepLine) bool {
+	at := fmt.Sprintf(" step %s:%d %s ", s.Who, s.Index, s.Op)
+	for _, l := range r.trace {
+		if strings.Contains(l, at) {
+			return true
+		}
+	}
+	return false
+}
+
+// checkStuckStack asks the stuck process for its stack (SIGUSR1, installed
+// by the program) and checks that it is blocked on the line StepLine names
+// for the last step it traced. It returns a complaint, or "".
+func checkStuckStack(t *testing.T, p *Program, r *pyRun, errPath string) string {
+	role, who := "parent", "main"
+	if r.has("child step child:") {
+		role, who = "child", "child"
+	} else if r.has("worker step child:") {
+		role, who = "worker", "child"
+	}
+	pids := r.pids[role]
+	if len(pids) == 0 {
+		return "no pid to ask for a stack"
+	}
+	last := -1
+	for _, l := range r.trace {
+		var i int
+		if _, err := fmt.Sscanf(l, role+" step "+who+":%d", &i); err == nil {
+			last = i
+		}
+	}
+	line := 0
+	for _, s := range p.Steps {
+		if s.Who == who && s.Index == last {
+			line = s.Line
+		}
+	}
+	if line == 0 {
+		return fmt.Sprintf("no StepLine for %s:%d", who, last)
+	}
+	if role == "parent" && strings.Contains(string(p.Source), "pid, process = os.fork()") &&
+		!r.has("parent fork os.fork fork") {
+		// via os.fork under spawn/forkserver forks in process.start(), a line
+		// below the os.fork() line that the fork's StepLine names.
+		return ""
+	}
+	syscall.Kill(pids[len(pids)-1], syscall.SIGUSR1)
+	want := fmt.Sprintf("prog.py\", line %d in ", line)
+	deadline := time.Now().Add(3 * time.Second)
+	for time.Now().Before(deadline) {
+		b, _ := os.ReadFile(errPath)
+		if strings.Contains(string(b), want) {
+			return ""
+		}
+		time.Sleep(20 * time.Millisecond) // polling a file from Go, not ordering Python
+	}
+	b, _ := os.ReadFile(errPath)
+	return fmt.Sprintf("the stuck %s's stack does not show %s:%d at line %d:\n%s", role, who, last, line, b)
+}

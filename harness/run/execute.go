@@ -1,0 +1,227 @@
+package run
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/forkfuzz/forkfuzz/harness/scenario"
+)
+
+// Execute runs one program to its verdict. It never leaves a process behind:
+// whatever happens, the whole tree is killed and reaped before it returns.
+func Execute(ctx context.Context, x Execution) Result {
+	r := Result{Scenario: x.Name, Python: x.Python, PythonVersion: x.PythonVersion, Method: x.Method, ExitCode: -1}
+	env, recorded := environ(x.Env)
+	r.Env = recorded
+	if err := ctx.Err(); err != nil {
+		r.Verdict, r.Reason = verdictError, "canceled: "+err.Error()
+		return r
+	}
+	dir, err := os.MkdirTemp("", "forkfuzz-run-")
+	if err != nil {
+		return failed(r, fmt.Errorf("run %s: %w", x.Name, err))
+	}
+	defer os.RemoveAll(dir)
+
+	timeout := x.Timeout
+	if timeout == 0 {
+		timeout = DefaultTimeout
+	}
+	args := append([]string{x.Program, "--start-method", x.Method}, x.Args...)
+	cmd := exec.Command(x.Python, args...)
+	cmd.Env, cmd.Dir = env, dir
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+
+	// Our own pipes, passed as files: os/exec's Wait then does not wait for
+	// the copying, which a surviving grandchild holding the pipe would block.
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		return failed(r, fmt.Errorf("run %s: stdout pipe: %w", x.Name, err))
+	}
+	errR, errW, err := os.Pipe()
+	if err != nil {
+		outR.Close()
+		outW.Close()
+		return failed(r, fmt.Errorf("run %s: stderr pipe: %w", x.Name, err))
+	}
+	cmd.Stdout, cmd.Stderr = outW, errW
+
+	live.Lock() // KillAll must see the run as soon as it exists
+	start := time.Now()
+	err = startLocked(cmd)
+	outW.Close()
+	if err != nil {
+		live.Unlock()
+		outR.Close()
+		errR.Close()
+		errW.Close()
+		return failed(r, fmt.Errorf("run %s: start %s: %w", x.Name, x.Python, err))
+	}
+	w := watcher.watch(cmd.Process.Pid, start)
+	live.runs[w] = true
+	live.Unlock()
+
+	outs := newStream(outR, nil, start, false, nil)
+	errs := newStream(errR, errW, start, true, func() {
+		w.lastEvent.Store(time.Now().UnixNano())
+		watcher.poke()
+	})
+	exited := make(chan struct{})
+	var waitErr error
+	go func() {
+		waitErr = cmd.Wait()
+		close(exited)
+	}()
+
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	select {
+	case <-exited:
+		judgeExit(&r, waitErr, cmd.ProcessState)
+	case found := <-w.found:
+		proved(&r, found, errs)
+	case <-timer.C:
+		r.Verdict, r.Reason = scenario.Hang, fmt.Sprintf("no proof and no exit within %s", timeout)
+		hangStacks(&r, w, errs)
+	case <-ctx.Done():
+		r.Verdict, r.Reason = verdictError, "canceled: "+ctx.Err().Error()
+	}
+	watcher.unwatch(w)
+	r.ElapsedMS = ms(time.Since(start))
+	reapErr := reapTree(w, exited)
+	<-exited
+	live.Lock()
+	delete(live.runs, w)
+	live.Unlock()
+	errW.Close() // our write end, kept for stream.sync; now the reader can see EOF
+	finish(&r, outs, errs, outR, errR)
+	if r.Verdict == "" { // exited, judged after the trace was complete
+		judgeResult(&r)
+	}
+	if reapErr != nil {
+		r.Reason = strings.TrimSpace(r.Reason + "; " + reapErr.Error())
+	}
+	return r
+}
+
+// proved fills a deadlock verdict from the stuck processes, first proved
+// first, and takes the first one's stack.
+func proved(r *Result, found []stuck, errs *stream) {
+	first := found[0]
+	r.Verdict = scenario.Deadlock
+	r.Where = errs.role(first.pid)
+	r.Proof = first.ev.String()
+	ev := first.ev
+	r.Evidence = &ev
+	if t, ok := errs.lastStepOf(first.pid); ok {
+		r.DetectMS = ms(first.ev.At.Sub(t))
+	}
+	for _, s := range found[1:] {
+		r.AlsoStuck = append(r.AlsoStuck, errs.role(s.pid)+": "+s.ev.String())
+	}
+	if ps, ok := takeStack(first.pid, r.Where, errs, true); ok {
+		r.Stack = ps.Text
+		r.Frames = currentFrames(ps.Threads)
+		r.Stacks = append(r.Stacks, ps)
+	}
+}
+
+// hangStacks takes the stack of every process of the tree, one at a time so
+// that each dump can be told apart on the shared stderr.
+func hangStacks(r *Result, w *watched, errs *stream) {
+	pids := watcher.members(w)
+	sort.Ints(pids)
+	var texts []string
+	for _, pid := range pids {
+		ps, ok := takeStack(pid, errs.role(pid), errs, false)
+		if !ok {
+			continue
+		}
+		r.Stacks = append(r.Stacks, ps)
+		texts = append(texts, fmt.Sprintf("--- pid %d (%s) ---\n%s", pid, ps.Role, ps.Text))
+	}
+	r.Stack = strings.Join(texts, "")
+}
+
+// judgeExit judges a program that exited by itself: by signal now, the rest
+// once the trace is complete (judgeResult).
+func judgeExit(r *Result, waitErr error, st *os.ProcessState) {
+	if st == nil {
+		r.Verdict, r.Reason = verdictError, fmt.Sprintf("wait: %v", waitErr)
+		return
+	}
+	r.ExitCode = st.ExitCode()
+	if ws, ok := st.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		r.Verdict, r.Signal = scenario.Crash, signalName(ws.Signal())
+		r.Reason = "killed by " + r.Signal
+	}
+}
+
+// judgeResult judges a normal exit with the program's own `result` event and
+// its stderr: `result crash SIG` is a crash (a child was killed), `result
+// error` or a non-zero exit an error whose reason is the last line of the
+// last traceback.
+func judgeResult(r *Result) {
+	var verdict, detail string
+	for _, e := range r.Events {
+		if e.Event == "result" {
+			verdict, detail, _ = strings.Cut(e.Args, " ")
+		}
+	}
+	switch {
+	case verdict == "crash":
+		r.Verdict, r.Signal, r.Reason = scenario.Crash, detail, "a process was killed by "+detail
+	case verdict == "error" || r.ExitCode != 0:
+		r.Verdict, r.Reason = verdictError, lastTraceback(r.Stderr)
+		if r.Reason == "" {
+			r.Reason = detail
+		}
+		if r.Reason == "" {
+			r.Reason = fmt.Sprintf("exit status %d", r.ExitCode)
+		}
+	default:
+		r.Verdict = scenario.OK
+	}
+}
+
+// lastTraceback returns the last line of the last Python traceback in text:
+// the exception, e.g. "ValueError: boom".
+func lastTraceback(text string) string {
+	i := strings.LastIndex(text, "Traceback (most recent call last):")
+	if i < 0 {
+		return ""
+	}
+	for _, line := range strings.Split(text[i:], "\n")[1:] {
+		if line != "" && line[0] != ' ' && line[0] != '\t' {
+			return strings.TrimSpace(line)
+		}
+	}
+	return ""
+}
+
+// finish waits (bounded) for both readers to reach EOF, which they do once
+// the tree is dead, and copies the output into r.
+func finish(r *Result, outs, errs *stream, outR, errR *os.File) {
+	grace := time.After(time.Second)
+	for _, s := range []*stream{outs, errs} {
+		select {
+		case <-s.done:
+		case <-grace:
+		}
+	}
+	outR.Close()
+	errR.Close()
+	r.Stdout, _ = outs.snapshot()
+	r.Stderr, r.Events = errs.snapshot()
+}
+
+func failed(r Result, err error) Result {
+	r.Verdict, r.Reason = verdictError, err.Error()
+	return r
+}

@@ -1,0 +1,119 @@
+package run
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/forkfuzz/forkfuzz/harness/proc"
+)
+
+// dumpWait bounds how long a faulthandler dump is awaited.
+const dumpWait = 200 * time.Millisecond
+
+// handlesUSR1 reports whether pid has a SIGUSR1 handler installed: without
+// one (a process that has not installed faulthandler yet), SIGUSR1 kills it.
+func handlesUSR1(pid int) bool {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "SigCgt:"); ok {
+			mask, err := strconv.ParseUint(strings.TrimSpace(v), 16, 64)
+			return err == nil && mask&(1<<(uint(syscall.SIGUSR1)-1)) != 0
+		}
+	}
+	return false
+}
+
+// takeStack asks pid for its Python stacks (SIGUSR1, faulthandler) and
+// collects the dump from stderr. The handler writes synchronously, so for a
+// stuck process the dump is complete once the process is proved blocked again
+// (kill wakes the thread, so it is not seen blocked before the handler ran);
+// for any other process once stderr has stayed quiet for a few milliseconds.
+// Either way it waits at most dumpWait.
+func takeStack(pid int, role string, errs *stream, stuck bool) (ProcessStack, bool) {
+	ps := ProcessStack{Pid: pid, Role: role}
+	if !handlesUSR1(pid) {
+		return ps, false
+	}
+	mark := errs.mark()
+	if syscall.Kill(pid, syscall.SIGUSR1) != nil {
+		return ps, false
+	}
+	deadline := time.Now().Add(dumpWait)
+	last, quietSince := mark, time.Now()
+	for time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+		if stuck {
+			if _, ok, _ := proc.Blocked(pid); ok {
+				break
+			}
+			continue
+		}
+		errs.sync(dumpWait)
+		if n := errs.mark(); n != last {
+			last, quietSince = n, time.Now()
+		}
+		if last != mark && time.Since(quietSince) > 10*time.Millisecond {
+			break
+		}
+	}
+	errs.sync(dumpWait)
+	ps.Text = errs.since(mark)
+	ps.Threads = parseDump(ps.Text)
+	return ps, ps.Text != ""
+}
+
+var (
+	threadRe = regexp.MustCompile(`^(Current thread|Thread) (0x[0-9a-fA-F]+)\b.*\(most recent call first\):`)
+	stackRe  = regexp.MustCompile(`^Stack \(most recent call first\):`)
+	frameRe  = regexp.MustCompile(`^\s+File "(.*)", line (\d+) in (.*)$`)
+)
+
+// parseDump parses faulthandler output: per thread a header line, then
+// frames innermost first ("  File "f.py", line 3 in g").
+func parseDump(text string) []ThreadStack {
+	var ts []ThreadStack
+	for _, line := range strings.Split(text, "\n") {
+		line = strings.TrimRight(line, "\r")
+		if m := threadRe.FindStringSubmatch(line); m != nil {
+			ts = append(ts, ThreadStack{ID: m[2], Current: m[1] == "Current thread"})
+			continue
+		}
+		if stackRe.MatchString(line) {
+			ts = append(ts, ThreadStack{ID: "current", Current: true})
+			continue
+		}
+		m := frameRe.FindStringSubmatch(line)
+		if m == nil || len(ts) == 0 {
+			continue
+		}
+		n, _ := strconv.Atoi(m[2])
+		t := &ts[len(ts)-1]
+		t.Frames = append(t.Frames, Frame{File: m[1], Line: n, Func: strings.TrimSpace(m[3])})
+	}
+	return ts
+}
+
+// currentFrames returns the frames of the thread that ran the handler, or
+// of the only thread.
+func currentFrames(ts []ThreadStack) []Frame {
+	for _, t := range ts {
+		if t.Current {
+			return t.Frames
+		}
+	}
+	if len(ts) == 1 {
+		return ts[0].Frames
+	}
+	return nil
+}

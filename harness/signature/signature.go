@@ -1,0 +1,245 @@
+// Package signature owns the Signature: what identifies one fork bug, so that
+// findings are deduplicated and the shrinker never slides onto another bug.
+package signature
+
+import (
+	"path"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/forkfuzz/forkfuzz/harness/run"
+	"github.com/forkfuzz/forkfuzz/harness/scenario"
+)
+
+// Signature identifies a fork deadlock: the kind of resource, where its holder
+// held it at the fork, and where the stuck process blocked.
+type Signature struct {
+	Kind    scenario.Kind `yaml:"kind" json:"kind"`       // the resource the stuck process waits for
+	Held    string        `yaml:"held" json:"held"`       // the holder's operation at the fork, e.g. "park in sqlite", "take lock"
+	Where   string        `yaml:"where" json:"where"`     // the stuck process: parent, child or worker
+	Blocked string        `yaml:"blocked" json:"blocked"` // the stuck operation, e.g. "use sqlite"
+	Frames  []string      `yaml:"frames" json:"frames"`   // normalised innermost frames of the stuck stack ("module:function")
+}
+
+// maxFrames bounds the frames kept when the stack never reaches the program
+// (a stuck interpreter shutdown, say): enough to tell two bugs apart.
+const maxFrames = 6
+
+// Of derives the signature of a deadlock result of s. It reports false when r
+// is not a proved deadlock or names no stuck step that s explains.
+func Of(s *scenario.Scenario, r run.Result) (Signature, bool) {
+	if r.Verdict != scenario.Deadlock || r.Evidence == nil {
+		return Signature{}, false
+	}
+	st, ok := lastStep(r.Events, r.Evidence.Pid)
+	if !ok {
+		return Signature{}, false
+	}
+	sig := Signature{Where: r.Where, Blocked: string(st.op), Frames: Frames(r.Frames)}
+	holders := heldAtFork(s)
+	if res := s.Resource(st.target); res != nil {
+		// The stuck step names a resource: that is what it waits for.
+		sig.Kind = res.Kind
+		sig.Blocked += " " + string(res.Kind)
+		sig.Held = holders[res.Name]
+		return sig, true
+	}
+	// A step on no resource (the fork itself, blocked by an at-fork hook):
+	// blame the resource held at the fork whose library the stuck stack is
+	// in (logging's module lock), else the first held, in declaration order.
+	for _, res := range s.Resources {
+		h, ok := holders[res.Name]
+		if !ok {
+			continue
+		}
+		if sig.Kind == "" || inStack(sig.Frames, res.Kind) && !inStack(sig.Frames, sig.Kind) {
+			sig.Kind, sig.Held = res.Kind, h
+		}
+	}
+	return sig, true
+}
+
+// stackModules names the library module whose frames show that a stack is
+// waiting for a resource of a kind, when the stuck step does not name it.
+var stackModules = map[scenario.Kind]string{scenario.LoggingModule: "logging:"}
+
+func inStack(frames []string, k scenario.Kind) bool {
+	prefix, ok := stackModules[k]
+	if !ok {
+		return false
+	}
+	for _, f := range frames {
+		if strings.HasPrefix(f, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// Key is the deduplication key: it names kinds and operations, never resource
+// or thread names, line numbers, interpreter paths or pids. A take and a use
+// block in the same acquire, so the key does not tell them apart.
+func (g Signature) Key() string {
+	blocked := g.Blocked
+	if rest, ok := strings.CutPrefix(blocked, string(scenario.OpTake)+" "); ok {
+		blocked = string(scenario.OpUse) + " " + rest
+	}
+	parts := append([]string{string(g.Kind), g.Held, g.Where, blocked}, g.Frames...)
+	return strings.Join(parts, "|")
+}
+
+// String is the signature for a person, on one line.
+func (g Signature) String() string {
+	held := g.Held
+	if held == "" {
+		held = "nothing known"
+	}
+	s := string(g.Kind) + ": held by " + held + " at the fork; " + g.Where + " blocked in " + g.Blocked
+	if len(g.Frames) > 0 {
+		s += " at " + strings.Join(g.Frames, " < ")
+	}
+	return s
+}
+
+// step is one parsed `step WHO:INDEX OP TARGET` trace event.
+type step struct {
+	who    string
+	index  int
+	op     scenario.Op
+	target string
+}
+
+// lastStep finds the last step event of pid: the step it is blocked in.
+func lastStep(events []run.Event, pid int) (step, bool) {
+	for i := len(events) - 1; i >= 0; i-- {
+		e := events[i]
+		if e.Pid != pid || e.Event != "step" {
+			continue
+		}
+		f := strings.Fields(e.Args)
+		if len(f) < 2 {
+			continue
+		}
+		st := step{op: scenario.Op(f[1])}
+		if len(f) > 2 {
+			st.target = f[2]
+		}
+		if who, idx, ok := strings.Cut(f[0], ":"); ok {
+			st.who = who
+			st.index, _ = strconv.Atoi(idx)
+		}
+		return st, true
+	}
+	return step{}, false
+}
+
+// heldAtFork maps a resource name to how it is held at the moment of the
+// fork: "take KIND" or "park in KIND" by a thread parked there, "main take
+// KIND" by the forking thread. A thread's state at the fork is its state at
+// its first park, because the parent forks only once every park is reached.
+func heldAtFork(s *scenario.Scenario) map[string]string {
+	out := map[string]string{}
+	kind := func(name string) string {
+		if r := s.Resource(name); r != nil {
+			return string(r.Kind)
+		}
+		return ""
+	}
+	for _, t := range s.Threads {
+		held := map[string]bool{}
+		var order []string
+		for _, st := range t.Steps {
+			switch st.Op {
+			case scenario.OpTake:
+				if !held[st.Resource] {
+					order = append(order, st.Resource)
+				}
+				held[st.Resource] = true
+			case scenario.OpRelease:
+				delete(held, st.Resource)
+			}
+			if st.Op != scenario.OpPark {
+				continue
+			}
+			if st.Resource != "" {
+				setOnce(out, st.Resource, "park in "+kind(st.Resource))
+			}
+			for _, r := range order {
+				if held[r] {
+					setOnce(out, r, "take "+kind(r))
+				}
+			}
+			break
+		}
+	}
+	held := map[string]bool{}
+	for _, st := range s.Main {
+		if st.Op == scenario.OpFork {
+			for _, r := range sortedKeys(held, s) {
+				setOnce(out, r, "main take "+kind(r))
+			}
+			break
+		}
+		switch st.Op {
+		case scenario.OpTake:
+			held[st.Resource] = true
+		case scenario.OpRelease:
+			delete(held, st.Resource)
+		}
+	}
+	return out
+}
+
+func setOnce(m map[string]string, k, v string) {
+	if _, ok := m[k]; !ok {
+		m[k] = v
+	}
+}
+
+// sortedKeys lists the names in held in declaration order (map order is random).
+func sortedKeys(held map[string]bool, s *scenario.Scenario) []string {
+	var out []string
+	for _, r := range s.Resources {
+		if held[r.Name] {
+			out = append(out, r.Name)
+		}
+	}
+	return out
+}
+
+// stdlib matches a file of the standard library under any interpreter prefix
+// and version: ".../lib/python3.11/logging/__init__.py".
+var stdlib = regexp.MustCompile(`/lib/python3\.\d+t?/(?:site-packages/)?(.+)\.py$`)
+
+// Frames normalises a stack, innermost first, and keeps it up to (and with)
+// the first frame of the program's own code: where the stuck step called into
+// the library. Library frames become "logging:acquire" (no path, line or
+// version), the program's frames "program:FUNC", a generated module's body
+// "ffmod:<module>".
+func Frames(frames []run.Frame) []string {
+	var out []string
+	for _, f := range frames {
+		mod, own := module(f.File)
+		out = append(out, mod+":"+f.Func)
+		if own || len(out) == maxFrames {
+			break
+		}
+	}
+	return out
+}
+
+// module names a frame's file, and reports whether it is the program's own.
+func module(file string) (string, bool) {
+	if frozen, ok := strings.CutPrefix(file, "<frozen "); ok {
+		return strings.TrimSuffix(frozen, ">"), false
+	}
+	if m := stdlib.FindStringSubmatch(file); m != nil {
+		mod := strings.TrimSuffix(m[1], "/__init__")
+		return strings.ReplaceAll(mod, "/", "."), false
+	}
+	if strings.HasPrefix(path.Base(file), "ffmod_") {
+		return "ffmod", true
+	}
+	return "program", true
+}
