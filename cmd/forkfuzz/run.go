@@ -219,7 +219,13 @@ func report(ctx context.Context, execs []run.Execution, expects []scenario.Verdi
 	}
 	passed := done - failed
 	fmt.Fprintf(os.Stderr, "forkfuzz run: %s\n", time.Since(start).Round(time.Millisecond))
-	fmt.Printf("%d passed, %d failed\n", passed, failed)
+	// The plain closing line: on stdout for a person, on stderr under --json so
+	// that stdout stays one JSON object per line.
+	if f.json {
+		fmt.Fprintf(os.Stderr, "%d passed, %d failed\n", passed, failed)
+	} else {
+		fmt.Printf("%d passed, %d failed\n", passed, failed)
+	}
 	if failed > 0 || ctx.Err() != nil {
 		return exitMismatch
 	}

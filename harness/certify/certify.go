@@ -65,13 +65,14 @@ type Holder struct {
 
 // Blocked is where the stuck process of a fork deadlock waits.
 type Blocked struct {
-	Python   string  // the interpreter version of this run
-	Where    string  // parent, child or worker
-	Resource string  // the resource of the step it is stuck in ("" when that step names none)
-	Site     Site    // the stuck step in the program
-	Proof    string  // the /proc evidence, one line
-	DetectMS float64 // how long after the block it was proved
-	Frames   []Frame // the stuck thread's stack, innermost first
+	Python   string   // the interpreter version of this run
+	Where    string   // parent, child or worker
+	Resource string   // the resource of the step it is stuck in ("" when that step names none)
+	Site     Site     // the stuck step in the program
+	Proof    string   // the /proc evidence, one line
+	DetectMS float64  // how long after the block it was proved
+	Frames   []Frame  // the stuck thread's stack, innermost first
+	Passed   []string // the steps it completed before the stuck one: what was still usable in it
 }
 
 // Frame is one frame of the stuck stack, mapped to the program's steps.

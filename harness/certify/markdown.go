@@ -13,11 +13,12 @@ func (c *Certificate) Markdown() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Fork deadlock certificate: %s\n\n", c.Scenario)
 	b.WriteString(c.Summary() + "\n\n")
+	from := "the scenario"
 	if c.Source != "" {
-		fmt.Fprintf(&b, "Scenario: `%s`. ", c.Source)
+		from = "`" + c.Source + "`"
 	}
-	fmt.Fprintf(&b, "Program: `%s`, rendered from it (at the end; it runs with a plain `python3`). "+
-		"Runs per cell: %d.\n", c.Program, c.Runs)
+	fmt.Fprintf(&b, "Program: `%s`, rendered from %s (at the end; it runs with a plain `python3`). "+
+		"Runs per cell: %d.\n", c.Program, from, c.Runs)
 	if c.About != "" {
 		fmt.Fprintf(&b, "\n> %s\n", strings.Join(strings.Fields(c.About), " "))
 	}
@@ -89,30 +90,13 @@ func (c *Certificate) holderSection(b *strings.Builder) {
 		fmt.Fprintf(b, "| `%s` | `%s` (%s) | %s | %s, %s |\n", h.Thread, h.Resource, h.Kind, holding(h), c.at(h.Site), h.Site.Step)
 	}
 	fmt.Fprintf(b, "\nThe parent forked at %s, %s. ", c.atCode(c.Fork), c.Fork.Step)
-	var gone []string
-	for _, h := range c.Holders {
-		if h.Thread != "main" && !contains(gone, "`"+h.Thread+"`") {
-			gone = append(gone, "`"+h.Thread+"`")
-		}
-	}
-	if len(gone) > 0 {
-		verb := "does"
-		if len(gone) > 1 {
-			verb = "do"
-		}
-		fmt.Fprintf(b, "%s %s not exist in the child: fork copies only the thread that calls it, so nothing in the "+
-			"child will ever release what %s held.", list(gone), verb, list(gone))
+	if h, ok := c.culprit(); ok && c.Blocked != nil && h.Thread != "main" {
+		fmt.Fprintf(b, "`%s` does not exist in the child: fork copies only the thread that calls it, so nothing in "+
+			"the child will ever release `%s`, which %s waits for.", h.Thread, h.Resource, process(c.Blocked.Where))
+	} else if ok && h.Thread == "main" {
+		fmt.Fprintf(b, "The forking thread held `%s` itself: the child's copy of it stays held.", h.Resource)
 	}
 	b.WriteString("\n")
-}
-
-func contains(xs []string, x string) bool {
-	for _, y := range xs {
-		if y == x {
-			return true
-		}
-	}
-	return false
 }
 
 func (c *Certificate) blockedSection(b *strings.Builder) {
@@ -129,6 +113,9 @@ func (c *Certificate) blockedSection(b *strings.Builder) {
 			fmt.Fprintf(b, " (%.1f ms after the block)", bl.DetectMS)
 		}
 		b.WriteString(".")
+	}
+	if len(bl.Passed) > 0 {
+		fmt.Fprintf(b, " Before that it completed %s: what those steps used was still usable in it.", list(bl.Passed))
 	}
 	b.WriteString(" Its Python stack (faulthandler, on SIGUSR1), innermost first, with each line of the program " +
 		"mapped to its step:\n\n```text\n")
@@ -166,7 +153,7 @@ func (c *Certificate) mitigations(b *strings.Builder) {
 // result says how a mitigation did on every interpreter.
 func (c *Certificate) result(method string) string {
 	if f := c.failing(method); len(f) > 0 {
-		return capital(c.completes(f))
+		return c.completes(f)
 	}
 	return "completes on " + c.howMany(c.Pythons)
 }
@@ -187,7 +174,9 @@ func (c *Certificate) otherChecks(b *strings.Builder) {
 		}
 		if w.Default {
 			dflt = append(dflt, w.Python)
-			from = w.From
+		}
+		if (w.Plain || w.Default) && from == "" {
+			from, _, _ = strings.Cut(w.From, ":") // its line differs between versions
 		}
 	}
 	b.WriteString("\n")

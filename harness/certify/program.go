@@ -108,7 +108,11 @@ func (p *program) enclosing(n int) string {
 			idx, _ := strconv.Atoi(m[2])
 			return p.label(m[1], idx)
 		}
-		if strings.HasPrefix(strings.TrimSpace(l), "def ") {
+		// A step's code never crosses a function or the __main__ guard (an
+		// unguarded scenario's steps are at module level, so column 0 alone
+		// is no boundary).
+		t := strings.TrimSpace(l)
+		if strings.HasPrefix(t, "def ") || strings.HasPrefix(t, "class ") || strings.HasPrefix(t, "if __name__") {
 			return ""
 		}
 	}

@@ -224,6 +224,9 @@ func blocked(s *scenario.Scenario, p *program, r run.Result) *Blocked {
 		var index int
 		fmt.Sscan(idx, &index)
 		b.Site = p.site(who, index)
+		for i := 0; i < index; i++ {
+			b.Passed = append(b.Passed, p.label(who, i))
+		}
 		if st := stepOf(s, who, index); st != nil && st.Resource != "" {
 			b.Resource = st.Resource
 		}

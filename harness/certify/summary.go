@@ -85,7 +85,7 @@ func (c *Certificate) completes(failing []string) string {
 	if len(failing) == 0 {
 		return "completes"
 	}
-	return fmt.Sprintf("does not complete on %s (%s)", c.howMany(pythonsOf(failing)), list(failing))
+	return fmt.Sprintf("does not complete on %d of %d interpreters (%s)", len(failing), len(c.Pythons), list(failing))
 }
 
 // failing lists "VERSION: VERDICTS" for every interpreter where method did
@@ -96,14 +96,6 @@ func (c *Certificate) failing(method string) []string {
 		if cell := c.Cell(py, method); !cell.all(scenario.OK) {
 			out = append(out, py+": "+cell.text())
 		}
-	}
-	return out
-}
-
-func pythonsOf(failing []string) []string {
-	out := make([]string, len(failing))
-	for i, f := range failing {
-		out[i], _, _ = strings.Cut(f, ":")
 	}
 	return out
 }
@@ -126,6 +118,8 @@ func (c *Certificate) howMany(pys []string) string {
 	switch {
 	case len(pys) == n && n == 1:
 		return "the interpreter tried (" + pys[0] + ")"
+	case len(pys) == n && n == 2:
+		return "both interpreters tried (" + list(pys) + ")"
 	case len(pys) == n:
 		return fmt.Sprintf("all %d interpreters tried (%s)", n, list(pys))
 	}
@@ -143,14 +137,12 @@ func (c *Certificate) notProved() string {
 			c.howMany(dl), orAll(c.failing(scenario.MethodSpawn)), orAll(c.failing(scenario.MethodForkserver)))
 	}
 	var parts []string
-	for _, v := range scenario.Verdicts {
-		if pys := c.pythonsWhere(scenario.MethodFork, v); len(pys) > 0 {
-			parts = append(parts, fmt.Sprintf("%s on %s", v, list(pys)))
-		}
+	for _, py := range c.Pythons {
+		parts = append(parts, py+": "+c.Cell(py, scenario.MethodFork).text())
 	}
-	return fmt.Sprintf("**Nothing to certify.** Under fork the program did not deadlock on any of the %d interpreters "+
-		"tried: %s. A deadlock is certified only when /proc proves it (a process whose every thread waits forever); "+
-		"a hang without that proof is not one.", len(c.Pythons), list(parts))
+	return fmt.Sprintf("**Nothing to certify.** Under fork the program did not deadlock on any interpreter tried (%s). "+
+		"A deadlock is certified only when /proc proves it (a process whose every thread waits forever); "+
+		"a hang without that proof is not one.", list(parts))
 }
 
 func orAll(failing []string) string {

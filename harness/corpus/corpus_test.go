@@ -20,7 +20,7 @@ var (
 )
 
 // testEntry builds an entry from testdata/NAME.yaml and NAME.py.
-func testEntry(t *testing.T, name string, sig signature.Signature) *Entry {
+func testEntry(t testing.TB, name string, sig signature.Signature) *Entry {
 	t.Helper()
 	s, err := scenario.ParseFile(filepath.Join("testdata", name+".yaml"))
 	if err != nil {

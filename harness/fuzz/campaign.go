@@ -35,16 +35,17 @@ type Config struct {
 
 // Finding is one new signature: a fork-only deadlock, shrunk and recorded.
 type Finding struct {
-	Case      int   `json:"case"`
-	Seed      int64 `json:"seed"` // Generate(Seed) regenerates the original scenario
-	Key       string
+	Case      int                         `json:"case"`
+	Seed      int64                       `json:"seed"` // Generate(Seed) regenerates the original scenario
+	Key       string                      `json:"key"`
 	Signature signature.Signature         `json:"signature"`
 	Original  *scenario.Scenario          `json:"-"`
 	Minimal   *scenario.Scenario          `json:"-"`
-	Program   []byte                      `json:"-"` // the minimal scenario rendered
+	Program   []byte                      `json:"-"`        // the minimal scenario rendered
 	Verdicts  map[string]scenario.Verdict `json:"verdicts"` // of the minimal scenario, per method
 	ID        string                      `json:"id,omitempty"`
-	Path      string                      `json:"path,omitempty"` // the minimal scenario in the corpus
+	Path      string                      `json:"path,omitempty"`    // the minimal scenario in the corpus
+	ProgPath  string                      `json:"program,omitempty"` // its rendered program in the corpus
 	Shrink    shrink.Stats                `json:"shrink"`
 }
 
@@ -273,6 +274,7 @@ func (c *Campaign) record(ctx context.Context, r judged) (*Finding, error) {
 		return nil, err
 	}
 	f.ID, f.Path = id, filepath.Join(c.cfg.Corpus, id+corpus.ScenarioExt)
+	f.ProgPath = filepath.Join(c.cfg.Corpus, id+corpus.ProgramExt)
 	return f, nil
 }
 

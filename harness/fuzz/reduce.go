@@ -31,6 +31,9 @@ func (e *NotDeadlockError) Error() string {
 	return msg
 }
 
+// minShrinkTimeout is the least time a candidate gets to show its deadlock.
+const minShrinkTimeout = 3 * time.Second
+
 // Reduction is a scenario reduced to a minimal one with the same signature.
 type Reduction struct {
 	Original  *scenario.Scenario
@@ -45,17 +48,22 @@ type Reduction struct {
 // first (a flake is ErrFlake), then lets shrink.Minimize cut it, accepting a
 // candidate only when its fork run has the same signature Key twice in a
 // row. At the end the minimal scenario runs once under spawn: if that does
-// not complete, the cuts made a logic deadlock, and the original is kept.
+// not complete, the cuts made a logic deadlock, and the original is shrunk
+// again with "completes under spawn" added to the predicate.
 func Reduce(ctx context.Context, r *Runner, s *scenario.Scenario) (*Reduction, error) {
 	start, n := time.Now(), 0
+	var timeout time.Duration // the Runner's, until the first run says how long a proof takes
 	runOn := func(c *scenario.Scenario, method string) (run.Result, error) {
 		n++
-		return r.Run(ctx, c, method)
+		return r.runFor(ctx, c, method, timeout)
 	}
 	first, err := runOn(s, scenario.MethodFork)
 	if err != nil {
 		return nil, err
 	}
+	// A candidate with the same bug is proved about as fast as the original;
+	// only unproven hangs wait for the timeout, and they never match.
+	timeout = max(minShrinkTimeout, 5*time.Duration(first.ElapsedMS*float64(time.Millisecond)))
 	sig, ok := signature.Of(s, first)
 	if !ok {
 		return nil, &NotDeadlockError{Result: first}
@@ -67,35 +75,49 @@ func Reduce(ctx context.Context, r *Runner, s *scenario.Scenario) (*Reduction, e
 		return nil, fmt.Errorf("%s: %w (first %s, then %s)", s.Name, ErrFlake, sig, describe(s, again))
 	}
 	last := first
-	keep := func(c *scenario.Scenario) bool {
-		var res run.Result
-		for i := 0; i < 2; i++ { // once, then confirmed once
-			var err error
-			if res, err = runOn(c, scenario.MethodFork); err != nil {
-				return false
+	// keep accepts a candidate whose fork run has the same signature twice
+	// in a row; with spawnToo, it must also complete under spawn.
+	keep := func(spawnToo bool) func(*scenario.Scenario) bool {
+		return func(c *scenario.Scenario) bool {
+			var res run.Result
+			for i := 0; i < 2; i++ { // once, then confirmed once
+				var err error
+				if res, err = runOn(c, scenario.MethodFork); err != nil {
+					return false
+				}
+				if g, ok := signature.Of(c, res); !ok || g.Key() != key {
+					return false
+				}
 			}
-			if g, ok := signature.Of(c, res); !ok || g.Key() != key {
-				return false
+			if spawnToo {
+				if sp, err := runOn(c, scenario.MethodSpawn); err != nil || sp.Verdict != scenario.OK {
+					return false
+				}
 			}
+			last = res
+			return true
 		}
-		last = res
-		return true
 	}
-	min, stats := shrink.Minimize(s, keep)
+	min, stats := shrink.Minimize(s, keep(false))
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	red := &Reduction{Original: s, Minimal: min, Signature: sig, Fork: last}
-	if min.Hash() == s.Hash() {
-		red.Fork = first
-	}
-	red.Spawn, err = runOn(min, scenario.MethodSpawn)
-	if err != nil {
+	if red.Spawn, err = runOn(min, scenario.MethodSpawn); err != nil {
 		return nil, err
 	}
 	if red.Spawn.Verdict != scenario.OK && min.Hash() != s.Hash() {
-		red.Minimal, red.Fork = s, first
-		if red.Spawn, err = runOn(s, scenario.MethodSpawn); err != nil {
+		// The cuts made a bug of the program that spawn shows too (a thread
+		// that never releases logging's lock hangs the interpreter's exit):
+		// shrink the original again, with spawn in the predicate.
+		last = first
+		again, more := shrink.Minimize(s, keep(true))
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		stats = addStats(stats, more)
+		red.Minimal, red.Fork = again, last
+		if red.Spawn, err = runOn(again, scenario.MethodSpawn); err != nil {
 			return nil, err
 		}
 	}
@@ -103,6 +125,17 @@ func Reduce(ctx context.Context, r *Runner, s *scenario.Scenario) (*Reduction, e
 	stats.Elapsed = time.Since(start)
 	red.Stats = stats
 	return red, nil
+}
+
+// addStats sums the stats of two minimisations.
+func addStats(a, b shrink.Stats) shrink.Stats {
+	a.Candidates += b.Candidates
+	a.Invalid += b.Invalid
+	a.Calls += b.Calls
+	a.CacheHits += b.CacheHits
+	a.Accepted += b.Accepted
+	a.Rounds += b.Rounds
+	return a
 }
 
 // describe says what a fork run did, for a flake message.

@@ -34,13 +34,21 @@ func (r *Runner) Executions() int64 { return r.executions.Load() }
 
 // Run renders s and runs it under method.
 func (r *Runner) Run(ctx context.Context, s *scenario.Scenario, method string) (run.Result, error) {
+	return r.runFor(ctx, s, method, 0)
+}
+
+// runFor is Run with a shorter timeout than the Runner's, when positive.
+func (r *Runner) runFor(ctx context.Context, s *scenario.Scenario, method string, timeout time.Duration) (run.Result, error) {
 	prog, err := r.write(s)
 	if err != nil {
 		return run.Result{}, err
 	}
-	timeout := r.Timeout
-	if timeout == 0 {
-		timeout = DefaultTimeout
+	limit := r.Timeout
+	if limit == 0 {
+		limit = DefaultTimeout
+	}
+	if timeout <= 0 || timeout > limit {
+		timeout = limit
 	}
 	r.executions.Add(1)
 	res := run.Execute(ctx, run.Execution{Name: s.Name, Program: prog, Python: r.Python.Path,

@@ -10,16 +10,18 @@ import (
 // Scanner lists the process table for many runs at once. One Scan per poll
 // tick serves every live run: it lists /proc once and reads the stat of each
 // pid it has not yet seen, plus the stat of every pid that belongs to a
-// watched tree. A pid seen once outside every tree is remembered as foreign
-// and not read again while it stays in the listing (a reused pid has to
-// disappear from the listing first, so it is read anew).
+// watched tree. A pid seen outside every tree keeps its cached stat, and is
+// not read again while it stays in the listing (a reused pid has to disappear
+// from the listing first, so it is read anew). Membership is decided anew on
+// every Scan from the cached stats: a run registers its group only after its
+// process started, and the children it forks by then must still be found.
 type Scanner struct {
 	mu      sync.Mutex
-	foreign map[int]bool
+	foreign map[int]Stat
 }
 
 // NewScanner returns a Scanner with an empty cache.
-func NewScanner() *Scanner { return &Scanner{foreign: map[int]bool{}} }
+func NewScanner() *Scanner { return &Scanner{foreign: map[int]Stat{}} }
 
 // Forget makes the next Scan read pid again: call it for a process that was
 // just started, which a Scan may have seen before it changed its group.
@@ -40,27 +42,44 @@ func (s *Scanner) Scan(groups, known map[int]bool) (map[int]Stat, error) {
 		return nil, err
 	}
 	seen := make(map[int]bool, len(pids))
-	var fresh []Stat
+	all := make([]Stat, 0, len(pids))
+	cached := map[int]bool{}
 	for _, pid := range pids {
 		seen[pid] = true
-		if s.foreign[pid] {
+		if st, ok := s.foreign[pid]; ok && !groups[st.PGrp] && !known[pid] {
+			all = append(all, st)
+			cached[pid] = true
 			continue
 		}
 		st, err := ReadStat(pid)
 		if err != nil {
 			continue // exited since the listing
 		}
-		fresh = append(fresh, st)
+		all = append(all, st)
 	}
 	for pid := range s.foreign {
 		if !seen[pid] {
 			delete(s.foreign, pid)
 		}
 	}
-	members := Members(fresh, groups, known)
-	for _, st := range fresh {
-		if _, ok := members[st.Pid]; !ok {
-			s.foreign[st.Pid] = true
+	members := Members(all, groups, known)
+	for _, st := range all {
+		if _, ok := members[st.Pid]; ok {
+			delete(s.foreign, st.Pid)
+		} else {
+			s.foreign[st.Pid] = st
+		}
+	}
+	// A member found through a cached stat is read fresh, so that callers see
+	// its current state.
+	for pid := range members {
+		if !cached[pid] {
+			continue
+		}
+		if fresh, err := ReadStat(pid); err == nil {
+			members[pid] = fresh
+		} else {
+			delete(members, pid)
 		}
 	}
 	return members, nil

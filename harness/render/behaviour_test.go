@@ -8,6 +8,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/forkfuzz/forkfuzz/harness/scenario"
 )
 
 // What a run must show (FACTS.md measured these on 3.8 to 3.13).
@@ -50,6 +52,7 @@ var behaviours = []struct {
 	{"pipe-writer", "fork", true, wantOK},
 	{"stdout-writer", "fork", false, wantChildHang},   // via os.fork
 	{"stdout-writer", "spawn", false, wantParentHang}, // Process.start() flushes sys.stdout
+	{"stdout-writer", "fork", true, wantOK},
 	{"logging-handler", "fork", false, wantOK},
 	{"logging-module", "fork", false, wantParentHang},
 	{"logging-module", "spawn", false, wantOK},
@@ -66,6 +69,8 @@ var behaviours = []struct {
 	{"unguarded-lock", "fork", false, wantChildHang},
 	{"unguarded-lock", "spawn", false, wantChildHang}, // the child's own module-level thread holds it
 	{"hostile-about", "fork", false, wantOK},
+	{"pool-mplock", "fork", false, wantOK},
+	{"pool-mplock", "spawn", false, wantOK},
 }
 
 func TestBehaviour(t *testing.T) {
@@ -80,20 +85,60 @@ func TestBehaviour(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			p := renderFile(t, filepath.Join("testdata", b.file+".yaml"), Options{ReinitAtFork: b.reinit})
-			idle := time.Duration(0)
-			if b.want != wantOK {
-				idle = hangAfter
-			}
-			var dumped string
-			r := runPython(t, python3Path(t), p.Source, b.method, idle, func(r *pyRun, errPath string) {
-				dumped = checkStuckStack(t, p, r, errPath)
-			})
-			checkRun(t, p, b.want, r)
-			if dumped != "" {
-				t.Error(dumped)
-			}
+			runCase(t, python3Path(t), b.file, b.method, b.reinit, b.want)
 		})
+	}
+}
+
+// TestVersions runs a few cases on every interpreter 3.8-3.13 found under
+// $(pyenv root)/versions: the plain deadlock and its spawn control, and the
+// mitigations that lean on private or version-dependent CPython details.
+func TestVersions(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs Python")
+	}
+	root := pyenvRoot()
+	for _, v := range []string{"3.8", "3.9", "3.10", "3.11", "3.12", "3.13"} {
+		matches, _ := filepath.Glob(filepath.Join(root, "versions", v+".*", "bin", "python"+v))
+		if len(matches) == 0 {
+			t.Logf("no Python %s", v)
+			continue
+		}
+		python := matches[0]
+		for _, b := range []struct {
+			file, method string
+			reinit       bool
+			want         string
+		}{
+			{"lock-held", "fork", false, wantChildHang},
+			{"lock-held", "spawn", false, wantOK},
+			{"module-import", "fork", true, wantOK}, // importlib._bootstrap._module_locks
+			{"stdout-writer", "fork", true, wantOK}, // a fresh sys.stdout, exit: normal
+		} {
+			b := b
+			t.Run(fmt.Sprintf("%s/%s/%s/%v", v, b.file, b.method, b.reinit), func(t *testing.T) {
+				t.Parallel()
+				runCase(t, python, b.file, b.method, b.reinit, b.want)
+			})
+		}
+	}
+}
+
+func runCase(t *testing.T, python, file, method string, reinit bool, want string) {
+	t.Helper()
+	p := renderFile(t, filepath.Join("testdata", file+".yaml"), Options{ReinitAtFork: reinit})
+	idle := time.Duration(0)
+	if want != wantOK {
+		idle = hangAfter
+	}
+	var complaint string
+	r := runPython(t, python, p.Source, method, idle, func(r *pyRun, errPath string) bool {
+		complaint = checkStuckStack(t, p, r, errPath)
+		return false
+	})
+	checkRun(t, p, want, r)
+	if complaint != "" {
+		t.Error(complaint)
 	}
 }
 
@@ -188,4 +233,42 @@ func checkStuckStack(t *testing.T, p *Program, r *pyRun, errPath string) string 
 	}
 	b, _ := os.ReadFile(errPath)
 	return fmt.Sprintf("the stuck %s's stack does not show %s:%d at line %d:\n%s", role, who, last, line, b)
+}
+
+// TestExitStatus: a child's exception is exit 1 and "result error"; a child
+// killed by a signal is exit 3 and "result crash SIGNAME".
+func TestExitStatus(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs Python")
+	}
+	for _, via := range scenario.Vias {
+		via := via
+		t.Run("error/"+string(via), func(t *testing.T) {
+			t.Parallel()
+			s := lockScenario()
+			s.Main[0].Fork.Via = via
+			s.Main[0].Fork.Child[0].Op = scenario.OpRelease // not held: RuntimeError
+			p, err := Write(s, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := runPython(t, python3Path(t), p.Source, "fork", 0, nil)
+			if r.exit != 1 || !r.has("parent result error ") || !strings.Contains(r.stderr, "RuntimeError") {
+				t.Errorf("want exit 1 and result error, got %v", r)
+			}
+		})
+	}
+	t.Run("crash", func(t *testing.T) {
+		t.Parallel()
+		p := renderFile(t, filepath.Join("testdata", "lock-held.yaml"), Options{})
+		r := runPython(t, python3Path(t), p.Source, "fork", hangAfter, func(r *pyRun, _ string) bool {
+			if pids := r.pids["child"]; len(pids) > 0 {
+				return syscall.Kill(pids[0], syscall.SIGKILL) == nil
+			}
+			return false
+		})
+		if r.hung || r.exit != 3 || !r.has("parent result crash SIGKILL") {
+			t.Errorf("want exit 3 and result crash SIGKILL, got %v", r)
+		}
+	})
 }

@@ -65,8 +65,10 @@ func cleanEnv() []string {
 // runPython runs src with python under method in its own process group and
 // kills the whole group when done. With idle > 0 the run counts as hung once
 // its stderr (where the trace goes) has not grown for idle: slow starts on a
-// loaded machine do not count. onHang, if set, runs before the kill.
-func runPython(t *testing.T, python string, src []byte, method string, idle time.Duration, onHang func(*pyRun, string)) *pyRun {
+// loaded machine do not count. onHang, if set, runs at the hang; when it
+// returns true the run goes on (it unblocked something), otherwise the group
+// is killed.
+func runPython(t *testing.T, python string, src []byte, method string, idle time.Duration, onHang func(*pyRun, string) bool) *pyRun {
 	t.Helper()
 	dir := t.TempDir()
 	prog := filepath.Join(dir, "prog.py")
@@ -84,7 +86,8 @@ func runPython(t *testing.T, python string, src []byte, method string, idle time
 		t.Fatal(err)
 	}
 	cmd := exec.Command(python, prog, "--start-method", method)
-	cmd.Dir, cmd.Env, cmd.Stdout, cmd.Stderr = dir, cleanEnv(), outF, errF
+	// TMPDIR: a killed program cannot remove its ffmod_* module directory.
+	cmd.Dir, cmd.Env, cmd.Stdout, cmd.Stderr = dir, append(cleanEnv(), "TMPDIR="+dir), outF, errF
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -98,12 +101,17 @@ func runPython(t *testing.T, python string, src []byte, method string, idle time
 		r.exit = cmd.ProcessState.ExitCode()
 	} else {
 		r.hung = true
+		goOn := false
 		if onHang != nil {
 			r.parse(readFile(t, errPath))
-			onHang(r, errPath)
+			goOn = onHang(r, errPath)
 		}
-		syscall.Kill(-pgid, syscall.SIGKILL)
-		<-done
+		if goOn && waitOrIdle(done, errPath, 0) {
+			r.hung, r.exit = false, cmd.ProcessState.ExitCode()
+		} else {
+			syscall.Kill(-pgid, syscall.SIGKILL)
+			<-done
+		}
 	}
 	outF.Close()
 	errF.Close()
@@ -129,9 +137,11 @@ func waitOrIdle(done chan error, path string, idle time.Duration) bool {
 			if idle <= 0 {
 				continue
 			}
+			// Quiet counts only once the program has said something: a
+			// slow start is not a hang.
 			if fi, err := os.Stat(path); err == nil && fi.Size() != size {
 				size, since = fi.Size(), time.Now()
-			} else if time.Since(since) >= idle {
+			} else if size > 0 && time.Since(since) >= idle {
 				return false
 			}
 		}
@@ -178,4 +188,11 @@ func (r *pyRun) has(prefix string) bool {
 func (r *pyRun) String() string {
 	return "exit " + strconv.Itoa(r.exit) + " hung " + strconv.FormatBool(r.hung) +
 		"\ntrace:\n  " + strings.Join(r.trace, "\n  ") + "\nstderr:\n" + r.stderr
+}
+
+func writeFile(t *testing.T, path string, data []byte) {
+	t.Helper()
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -113,6 +113,9 @@ func Execute(ctx context.Context, x Execution) Result {
 // proved fills a deadlock verdict from the stuck processes, first proved
 // first, and takes the first one's stack.
 func proved(r *Result, found []stuck, errs *stream) {
+	// The stuck process wrote its last trace line before it blocked: once
+	// the pipe is synced, its role and last step are known.
+	errs.sync(dumpWait)
 	first := found[0]
 	r.Verdict = scenario.Deadlock
 	r.Where = errs.role(first.pid)
@@ -120,7 +123,7 @@ func proved(r *Result, found []stuck, errs *stream) {
 	ev := first.ev
 	r.Evidence = &ev
 	if t, ok := errs.lastStepOf(first.pid); ok {
-		r.DetectMS = ms(first.ev.At.Sub(t))
+		r.DetectMS = max(0, ms(first.ev.At.Sub(t))) // < 0 only when our reader lagged
 	}
 	for _, s := range found[1:] {
 		r.AlsoStuck = append(r.AlsoStuck, errs.role(s.pid)+": "+s.ev.String())

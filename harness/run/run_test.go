@@ -65,7 +65,7 @@ func TestExecuteVerdicts(t *testing.T) {
 		{"churn", "fork", 0, scenario.OK, "", "", "", ""},
 		{"exit1", "fork", 0, verdictError, "", "", "", "ValueError: boom"},
 		{"segv", "fork", 0, scenario.Crash, "", "", "", "SIGSEGV"},
-		{"pipe_hang", "fork", time.Second, scenario.Hang, "", "(child) ---", "", ""},
+		{"pipe_hang", "fork", 3 * time.Second, scenario.Hang, "", "(child) ---", "", ""},
 		{"pool_worker", "fork", 0, scenario.Deadlock, "worker", "in task", "pool_worker:task:# the acquire line", ""},
 	}
 	for _, tc := range tests {

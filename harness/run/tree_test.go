@@ -153,3 +153,27 @@ func TestExecuteAllCancel(t *testing.T) {
 		t.Errorf("processes left: %v", left)
 	}
 }
+
+// TestKillAll: the CLI's signal handler kills every live tree; Execute still
+// reaps it and returns at once.
+func TestKillAll(t *testing.T) {
+	dir := tagged(t)
+	done := make(chan Result)
+	go func() {
+		done <- Execute(context.Background(), Execution{Program: filepath.Join(dir, "sleeper.py"),
+			Python: pythons(t)["python3"], Method: "fork", Timeout: 30 * time.Second, Env: []string{"FORKFUZZ_TEST_TAG=" + dir}})
+	}()
+	time.Sleep(500 * time.Millisecond)
+	KillAll()
+	select {
+	case r := <-done:
+		if r.Verdict != scenario.Crash || r.Signal != "SIGKILL" {
+			t.Errorf("verdict %s signal %q, want crash SIGKILL", r.Verdict, r.Signal)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Execute did not return after KillAll")
+	}
+	if left := leftovers(dir); len(left) > 0 {
+		t.Errorf("processes left: %v", left)
+	}
+}

@@ -73,12 +73,25 @@ func str(s string) *yaml.Node {
 // for one): then double-quoted, which escapes everything.
 func textNode(s string) *yaml.Node {
 	n := str(s)
-	out, err := yaml.Marshal(n)
-	var back string
-	if err != nil || yaml.Unmarshal(out, &back) != nil || back != n.Value {
+	if !readsBack(n) {
 		n.Style = yaml.DoubleQuotedStyle
 	}
 	return n
+}
+
+// readsBack reports whether a scalar node encodes to text that decodes to
+// the same string (and as a string: a plain << reads back as a merge key).
+func readsBack(n *yaml.Node) bool {
+	out, err := yaml.Marshal(&yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{str("k"), n}})
+	if err != nil {
+		return false
+	}
+	var doc yaml.Node
+	if yaml.Unmarshal(out, &doc) != nil || len(doc.Content) != 1 || len(doc.Content[0].Content) != 2 {
+		return false
+	}
+	back := doc.Content[0].Content[1]
+	return back.Kind == yaml.ScalarNode && back.ShortTag() == "!!str" && back.Value == n.Value
 }
 
 func integer(v int) *yaml.Node {

@@ -103,7 +103,9 @@ func simplify(s *scenario.Scenario) []*scenario.Scenario {
 	}
 	if f := fork(s); f != nil {
 		if f.Via == scenario.ViaPool {
-			add(func(c *scenario.Scenario) bool { return lower(&fork(c).Tasks, scenario.DefaultTasks, scenario.MinTasks) })
+			add(func(c *scenario.Scenario) bool {
+				return lower(&fork(c).Tasks, scenario.DefaultTasks, scenario.MinTasks)
+			})
 			add(func(c *scenario.Scenario) bool {
 				return lower(&fork(c).Processes, scenario.DefaultProcesses, scenario.MinProcesses)
 			})

@@ -36,7 +36,13 @@ func Of(s *scenario.Scenario, r run.Result) (Signature, bool) {
 	if !ok {
 		return Signature{}, false
 	}
-	sig := Signature{Where: r.Where, Blocked: string(st.op), Frames: Frames(r.Frames)}
+	// The role the stuck process announced in its own trace lines is
+	// certain; r.Where can be "process" when the proof came first.
+	where := st.role
+	if where == "" {
+		where = r.Where
+	}
+	sig := Signature{Where: where, Blocked: string(st.op), Frames: Frames(r.Frames)}
 	holders := heldAtFork(s)
 	if res := s.Resource(st.target); res != nil {
 		// The stuck step names a resource: that is what it waits for.
@@ -104,6 +110,7 @@ func (g Signature) String() string {
 
 // step is one parsed `step WHO:INDEX OP TARGET` trace event.
 type step struct {
+	role   string
 	who    string
 	index  int
 	op     scenario.Op
@@ -121,7 +128,7 @@ func lastStep(events []run.Event, pid int) (step, bool) {
 		if len(f) < 2 {
 			continue
 		}
-		st := step{op: scenario.Op(f[1])}
+		st := step{role: e.Role, op: scenario.Op(f[1])}
 		if len(f) > 2 {
 			st.target = f[2]
 		}

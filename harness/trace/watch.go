@@ -20,10 +20,10 @@ import (
 )
 
 const (
-	pollEvery = 10 * time.Millisecond       // a block shows in /proc within about 1 ms
-	dumpWait  = 300 * time.Millisecond      // at most this long for one faulthandler dump
-	drainWait = 500 * time.Millisecond      // for output pipes after the tree is gone
-	stderrCap = 256 << 10                   // bytes of stderr kept for the warning scan
+	pollEvery = 10 * time.Millisecond  // a block shows in /proc within about 1 ms
+	dumpWait  = 300 * time.Millisecond // at most this long for one faulthandler dump
+	drainWait = 500 * time.Millisecond // for output pipes after the tree is gone
+	stderrCap = 256 << 10              // bytes of stderr kept for the warning scan
 )
 
 // prover proves that pid can never run again. It is proc.Blocked behind a

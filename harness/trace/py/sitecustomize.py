@@ -192,19 +192,16 @@ if _DIR:
             f = f.f_back
         return kind, what + (" created at " + site if site else "")
 
-    def _site(lk):
-        try:
-            f = _getframe(2)
-            while f.f_code.co_filename in _SKIPF:
-                f = f.f_back
-            lk.code = f.f_code
-            lk.lasti = f.f_lasti
-        except (ValueError, AttributeError):  # called from C with no Python caller
-            lk.code = None
+    # The hot path: a lock the program created records its caller's code and
+    # offset. A lock that threading, queue or logging created for the program
+    # (Condition, Semaphore, Queue, a handler) is taken from inside those
+    # modules, so its "deep" class walks out to the program's frame first;
+    # only those pay for the walk.
 
     class _TLock(object):
         """threading.Lock that remembers its owner and where it was taken."""
         __slots__ = ("_l", "owner", "code", "lasti", "made", "__weakref__")
+        _ff_base = None  # set on orphan classes: the class to return to
 
         def __init__(self):
             self._l = _raw_lock()
@@ -212,32 +209,24 @@ if _DIR:
             self.lasti = 0
             self.made = _made("lock")
             _locks.add(self)
+            if self.made[0] != "lock":
+                self.__class__ = _TLockDeep
 
         def acquire(self, blocking=True, timeout=-1):
             if not self._l.acquire(blocking, timeout):
                 return False
             self.owner = _ident()
-            try:
-                f = _getframe(1)
-                while f.f_code.co_filename in _SKIPF:
-                    f = f.f_back
-                self.code = f.f_code
-                self.lasti = f.f_lasti
-            except (ValueError, AttributeError):
-                self.code = None
+            f = _getframe(1)
+            self.code = f.f_code
+            self.lasti = f.f_lasti
             return True
 
         def __enter__(self):
             self._l.acquire()
             self.owner = _ident()
-            try:
-                f = _getframe(1)
-                while f.f_code.co_filename in _SKIPF:
-                    f = f.f_back
-                self.code = f.f_code
-                self.lasti = f.f_lasti
-            except (ValueError, AttributeError):
-                self.code = None
+            f = _getframe(1)
+            self.code = f.f_code
+            self.lasti = f.f_lasti
             return True
 
         def release(self):
@@ -257,16 +246,48 @@ if _DIR:
         def _at_fork_reinit(self):
             self._l._at_fork_reinit()
             self.owner = None
-            if type(self) is not _TLock:
-                _emit("reinit", id=id(self))
-                self.__class__ = _TLock
+            _reinit(self)
 
         def __repr__(self):
             return "<forkfuzz-tracked " + repr(self._l)[1:]
 
+    def _deep(lk):
+        try:
+            f = _getframe(2)
+            while f.f_code.co_filename in _SKIPF:
+                f = f.f_back
+            lk.code = f.f_code
+            lk.lasti = f.f_lasti
+        except (ValueError, AttributeError):  # called from C with no Python caller
+            lk.code = None
+
+    def _reinit(lk):
+        """An at-fork hook re-initialised lk: in a child it is no orphan."""
+        base = type(lk)._ff_base
+        if base is not None:
+            _emit("reinit", id=id(lk))
+            lk.__class__ = base
+
+    class _TLockDeep(_TLock):
+        __slots__ = ()
+
+        def acquire(self, blocking=True, timeout=-1):
+            if not self._l.acquire(blocking, timeout):
+                return False
+            self.owner = _ident()
+            _deep(self)
+            return True
+
+        def __enter__(self):
+            self._l.acquire()
+            self.owner = _ident()
+            _deep(self)
+            return True
+
     class _TRLock(object):
         """threading.RLock that remembers its owner and where it was first taken."""
         __slots__ = ("_l", "owner", "n", "code", "lasti", "made", "__weakref__")
+        _ff_base = None
 
         def __init__(self, *args, **kwargs):
             self._l = _CRLock(*args, **kwargs)
@@ -274,6 +295,8 @@ if _DIR:
             self.n = self.lasti = 0
             self.made = _made("rlock")
             _locks.add(self)
+            if self.made[0] != "rlock":
+                self.__class__ = _TRLockDeep
 
         def acquire(self, blocking=True, timeout=-1):
             if not self._l.acquire(blocking, timeout):
@@ -281,7 +304,9 @@ if _DIR:
             self.n += 1
             if self.n == 1:
                 self.owner = _ident()
-                _site(self)
+                f = _getframe(1)
+                self.code = f.f_code
+                self.lasti = f.f_lasti
             return True
 
         def __enter__(self):
@@ -289,7 +314,9 @@ if _DIR:
             self.n += 1
             if self.n == 1:
                 self.owner = _ident()
-                _site(self)
+                f = _getframe(1)
+                self.code = f.f_code
+                self.lasti = f.f_lasti
             return True
 
         def release(self):
@@ -325,9 +352,7 @@ if _DIR:
         def _at_fork_reinit(self):
             self._l._at_fork_reinit()
             self.n, self.owner = 0, None
-            if type(self) is not _TRLock:
-                _emit("reinit", id=id(self))
-                self.__class__ = _TRLock
+            _reinit(self)
 
         def __getattr__(self, name):  # _recursion_count and whatever a version adds
             if name == "_l":
@@ -336,6 +361,26 @@ if _DIR:
 
         def __repr__(self):
             return "<forkfuzz-tracked " + repr(self._l)[1:]
+
+    class _TRLockDeep(_TRLock):
+        __slots__ = ()
+
+        def acquire(self, blocking=True, timeout=-1):
+            if not self._l.acquire(blocking, timeout):
+                return False
+            self.n += 1
+            if self.n == 1:
+                self.owner = _ident()
+                _deep(self)
+            return True
+
+        def __enter__(self):
+            self._l.acquire()
+            self.n += 1
+            if self.n == 1:
+                self.owner = _ident()
+                _deep(self)
+            return True
 
     def _attempt(kind, rid, what):
         """Record, before blocking, that this child takes an orphaned resource."""
@@ -348,6 +393,7 @@ if _DIR:
     def _orphan_class(base):
         class Orphan(base):
             __slots__ = ()
+            _ff_base = base
 
             def acquire(self, blocking=True, timeout=-1):
                 _attempt(self.made[0], id(self), self.made[1])
@@ -367,9 +413,7 @@ if _DIR:
 
         return Orphan
 
-    _OLock = _orphan_class(_TLock)
-    _ORLock = _orphan_class(_TRLock)
-    _ORPHAN_OF = {_TLock: _OLock, _TRLock: _ORLock}
+    _ORPHAN_OF = {c: _orphan_class(c) for c in (_TLock, _TLockDeep, _TRLock, _TRLockDeep)}
 
     # ---- sqlite3: connections remember which threads are inside a query ------
 
