@@ -155,7 +155,10 @@ func (c *Certificate) result(method string) string {
 	if f := c.failing(method); len(f) > 0 {
 		return c.completes(f)
 	}
-	return "completes on " + c.howMany(c.Pythons)
+	if n := len(c.Pythons); n > 1 {
+		return fmt.Sprintf("completes on all %d interpreters", n)
+	}
+	return "completes"
 }
 
 func (c *Certificate) otherChecks(b *strings.Builder) {

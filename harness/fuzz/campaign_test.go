@@ -2,10 +2,14 @@ package fuzz
 
 import (
 	"context"
+	"os"
+	"reflect"
 	"testing"
 	"time"
 
+	"github.com/forkfuzz/forkfuzz/harness/corpus"
 	"github.com/forkfuzz/forkfuzz/harness/python"
+	"github.com/forkfuzz/forkfuzz/harness/scenario"
 )
 
 // newRunner returns a Runner on the default python3, writing into a test folder.
@@ -18,13 +22,75 @@ func newRunner(t testing.TB) *Runner {
 	return &Runner{Python: py, Dir: t.TempDir(), Timeout: 10 * time.Second}
 }
 
-func TestCampaignExplore(t *testing.T) {
-	r := newRunner(t)
-	seed := testSeed(t, 1)
-	c := New(Config{Seed: seed, Cases: 40, Runner: r, Jobs: 2, Corpus: t.TempDir()})
+// outcome is what must repeat from a seed: which case found which signature,
+// and the minimal scenario it shrank to.
+type outcome struct {
+	Case    int
+	Key     string
+	Minimal string
+}
+
+func campaign(t *testing.T, seed int64, cases int) (Summary, []outcome, string) {
+	t.Helper()
+	dir := t.TempDir()
+	c := New(Config{Seed: seed, Cases: cases, Runner: newRunner(t), Jobs: 2, Corpus: dir})
 	sum := c.Run(context.Background())
-	t.Logf("%+v", sum)
+	var out []outcome
 	for _, f := range sum.Found {
-		t.Logf("case %d %s -> %s %v %+v", f.Case, f.Signature, f.Path, f.Verdicts, f.Shrink)
+		out = append(out, outcome{f.Case, f.Key, f.Minimal.Hash()})
+	}
+	t.Logf("%d cases: %d executions, %d findings, %d signatures, %d logic, %d hangs, %d errors, %d flakes, %s %v",
+		sum.Cases, sum.Executions, sum.Findings, sum.Signatures, sum.Logic, sum.Hangs, sum.Errors, sum.Flakes, sum.Elapsed.Round(time.Millisecond), sum.Failures)
+	return sum, out, dir
+}
+
+// TestCampaignDeterministic runs the same seed and budget twice: the same
+// cases find the same signatures and shrink to the same minimal scenarios,
+// whatever order the parallel executions completed in; each is in the corpus.
+// FORKFUZZ_LONG=1 runs the full --budget 200 (minutes).
+func TestCampaignDeterministic(t *testing.T) {
+	seed := testSeed(t, 1)
+	cases := 8
+	if os.Getenv("FORKFUZZ_LONG") == "1" && !testing.Short() {
+		cases = 200
+	}
+	sum1, first, dir := campaign(t, seed, cases)
+	_, second, _ := campaign(t, seed, cases)
+	if len(first) == 0 {
+		t.Fatalf("seed %d, %d cases: no finding at all", seed, cases)
+	}
+	if !reflect.DeepEqual(first, second) {
+		t.Errorf("two runs differ:\n%v\n%v", first, second)
+	}
+	if sum1.Cases != cases || sum1.Errors > cases/10 {
+		t.Errorf("%d cases judged, %d errors: %v", sum1.Cases, sum1.Errors, sum1.Failures)
+	}
+	entries, errs := corpus.Load(dir)
+	if len(errs) > 0 || len(entries) != sum1.Signatures {
+		t.Fatalf("corpus has %d entries (errors %v), want %d", len(entries), errs, sum1.Signatures)
+	}
+	for _, e := range entries {
+		v, _ := e.Recorded(newRunner(t).Python.Version, scenario.MethodFork)
+		if v != scenario.Deadlock || e.Meta.Seed == nil {
+			t.Errorf("entry %s: fork verdict %q, seed %v", e.ID, v, e.Meta.Seed)
+		}
+	}
+}
+
+// TestCampaignCancel: a cancel stops the campaign, says so, and keeps what
+// was already written.
+func TestCampaignCancel(t *testing.T) {
+	seed := testSeed(t, 1)
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	c := New(Config{Seed: seed, Cases: 100, Runner: newRunner(t), Jobs: 2, Corpus: dir,
+		OnFinding: func(Finding) { cancel() }})
+	sum := c.Run(ctx)
+	if !sum.Stopped || sum.Signatures != 1 || sum.Cases >= 100 {
+		t.Fatalf("stopped %v, %d signatures, %d cases; want stopped, 1, fewer than 100", sum.Stopped, sum.Signatures, sum.Cases)
+	}
+	if entries, errs := corpus.Load(dir); len(entries) != 1 || len(errs) > 0 {
+		t.Errorf("corpus has %d entries (errors %v), want 1", len(entries), errs)
 	}
 }

@@ -120,16 +120,6 @@ func (g *gen) hasStdout() bool {
 	return false
 }
 
-func (g *gen) hasPipe() bool {
-	for i := range g.s.Resources {
-		r := &g.s.Resources[i]
-		if r.Kind == scenario.BufferedWriter && !isStdout(r) {
-			return true
-		}
-	}
-	return false
-}
-
 func (g *gen) mpLocks() []string {
 	var names []string
 	for i := range g.s.Resources {

@@ -28,6 +28,9 @@ func Execute(ctx context.Context, x Execution) Result {
 		return failed(r, fmt.Errorf("run %s: %w", x.Name, err))
 	}
 	defer os.RemoveAll(dir)
+	// Temp files the program makes (a scenario's module folder) go into the
+	// run's folder, so that a killed run leaves nothing behind either.
+	env = append(env, "TMPDIR="+dir)
 
 	timeout := x.Timeout
 	if timeout == 0 {
