@@ -71,7 +71,7 @@ def _serve():
             sock.send(b"F %s fork: %s" % (rid, str(error).encode()))
             pid = -1
         if pid == 0:
-            return _become_case(request, fds, [sock.fileno(), wake_r, wake_w], server)
+            return _become_case(request, fds, sock, [wake_r, wake_w], server)
         for fd in fds:
             os.close(fd)
         if pid < 0:
@@ -121,7 +121,7 @@ def _shutdown(cases):
             continue
 
 
-def _become_case(request, fds, ours, server):
+def _become_case(request, fds, sock, pipes, server):
     """Turn this forked child into what `python PROGRAM ARGS` starts as: its
     own process group, the case's stdout and stderr, cwd, argv and
     environment, default signal handling, and none of the server's fds."""
@@ -135,7 +135,8 @@ def _become_case(request, fds, ours, server):
                 os._exit(128 + signal.SIGKILL)
         os.dup2(fds[0], 1)
         os.dup2(fds[1], 2)
-        for fd in set(fds + ours) - {0, 1, 2}:
+        sock.close()
+        for fd in set(fds + pipes) - {0, 1, 2}:
             os.close(fd)
         fields = request.split(b"\0")
         cwd, nargs = fields[0], int(fields[1])

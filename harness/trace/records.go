@@ -155,7 +155,7 @@ func stuckAt(dump, stdlib string) string {
 
 // isUser tells the program's own files from the standard library's.
 func isUser(file, stdlib string) bool {
-	if strings.HasPrefix(file, "<") || strings.HasSuffix(file, "/sitecustomize.py") {
+	if strings.HasPrefix(file, "<") || strings.HasSuffix(file, "/_forkfuzz_trace.py") {
 		return false
 	}
 	return stdlib == "" || !strings.HasPrefix(file, stdlib) || strings.Contains(file, "-packages")

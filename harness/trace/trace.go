@@ -52,10 +52,11 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		return nil, fmt.Errorf("trace: %w", err)
 	}
 	defer os.RemoveAll(work)
-	pyDir, traceDir := filepath.Join(work, "py"), filepath.Join(work, "trace")
-	if err := writeInstrumentation(pyDir); err != nil {
+	pyDir, err := instrumentation(work)
+	if err != nil {
 		return nil, fmt.Errorf("trace: %w", err)
 	}
+	traceDir := filepath.Join(work, "trace")
 	if err := os.Mkdir(traceDir, 0o755); err != nil {
 		return nil, fmt.Errorf("trace: %w", err)
 	}
