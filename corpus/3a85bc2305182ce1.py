@@ -1,0 +1,267 @@
+#!/usr/bin/env python3
+"""forkfuzz scenario module-import-in-progress.
+
+A thread is running a module's body (its first import is in progress,
+importlib's per-module lock held) when the parent forks. The child imports
+the same module and waits for the import to finish, which never happens in
+the child.
+
+Rendered by forkfuzz.
+Standalone: Python 3.8 to 3.13, standard library only.
+
+    python3 PROGRAM.py [--start-method fork|spawn|forkserver]
+
+Threads park at chosen points (they wait on an Event) and the parent forks
+only once every one of them is parked, so the state at the fork is fixed.
+Exit status: 0 when everything completed, 1 on an error, 3 when the child was
+killed by a signal. A fork deadlock shows as a hang. With FORKFUZZ_TRACE=1
+the program reports its progress on stderr, one "@forkfuzz" line per event.
+"""
+
+import argparse
+import atexit
+import faulthandler
+import importlib
+import multiprocessing
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import threading
+import traceback
+
+# Every process prints every thread's Python stack on SIGUSR1: the runner asks
+# for it once it has proved a process stuck. A spawn or forkserver child
+# installs it again when it imports this file.
+faulthandler.register(signal.SIGUSR1, all_threads=True)
+
+_TRACE = os.environ.get("FORKFUZZ_TRACE") == "1"
+# A spawn or forkserver child imports this file as __mp_main__.
+_ROLE = "child" if __name__ == "__mp_main__" else "parent"
+
+
+def _trace(*words):
+    """Report progress to the runner with one raw write(2): no Python lock,
+    which a fork could have copied while held, is involved."""
+    if _TRACE:
+        line = "@forkfuzz %d %s %s\n" % (os.getpid(), _ROLE, " ".join(words))
+        os.write(2, line.encode())
+
+
+def _step(who, index, op, target):
+    _trace("step", "%s:%d" % (who, index), op, target)
+
+
+def _say(message):
+    os.write(2, ("forkfuzz: %s\n" % message).encode())
+
+
+# Set by the parent right after the fork; every parked thread waits for it.
+# Nothing else decides the order: no sleeps.
+_RESUME = threading.Event()
+
+
+def _park(name, event):
+    """Park here: say so, let the parent know, and wait until it has forked."""
+    _trace("parked", name)
+    event.set()
+    _RESUME.wait()
+
+
+_THREADS = []
+_FAILED = []
+
+
+def _start(name, target):
+    thread = threading.Thread(target=_run_thread, args=(name, target), name=name, daemon=True)
+    _THREADS.append(thread)
+    thread.start()
+
+
+def _run_thread(name, target):
+    try:
+        target()
+    except BaseException:
+        _FAILED.append(name)
+        raise  # threading prints the traceback
+
+
+def _join_threads():
+    for thread in _THREADS:
+        thread.join()
+
+
+def _adopt(shared):
+    """Bind the multiprocessing locks the parent passed to this child."""
+    globals().update(shared)
+
+
+# Parks armed inside operations that run code of ours from deep inside a
+# library (a logging stream's write, an SQL function, a module body):
+# resource -> (event name, Event). One-shot: the parking thread takes it.
+_ARMED = {}
+
+
+def _arm(resource, name, event):
+    _ARMED[resource] = (name, event)
+
+
+def _park_if_armed(resource):
+    armed = _ARMED.pop(resource, None)
+    if armed is not None:
+        _park(*armed)
+
+
+# The body of every ffmod_* module: it parks when the parent armed it, so that
+# a thread is inside the import (importlib's lock for it held) at the fork.
+_MODULE_BODY = '''"""Written by forkfuzz for one run; removed at exit."""
+import sys
+
+_main = sys.modules.get("__main__")
+if hasattr(_main, "_park_if_armed"):
+    _main._park_if_armed(__name__)
+'''
+
+
+def _module_dir():
+    """A fresh directory for the ffmod_* modules, first on sys.path, removed
+    at exit by the process that made it (a forked child inherits the atexit
+    hook, not the directory)."""
+    path = tempfile.mkdtemp(prefix="forkfuzz-")
+    owner = os.getpid()
+
+    def remove():
+        if os.getpid() == owner:
+            shutil.rmtree(path, ignore_errors=True)
+
+    atexit.register(remove)
+    sys.path.insert(0, path)
+    return path
+
+
+_MODULE_DIR = _module_dir()
+
+
+def _write_module(name):
+    with open(os.path.join(_MODULE_DIR, name + ".py"), "w") as f:
+        f.write(_MODULE_BODY)
+    importlib.invalidate_caches()
+
+
+def _exit_status(status):
+    """os.waitpid's status as multiprocessing reports it: negative for a signal."""
+    if os.WIFSIGNALED(status):
+        return -os.WTERMSIG(status)
+    return os.WEXITSTATUS(status)
+
+
+def _result(exitcode):
+    """The program's exit status from the child's: 0 when everything
+    completed, 1 on an error, 3 when the child was killed by a signal."""
+    if exitcode < 0:
+        try:
+            name = signal.Signals(-exitcode).name
+        except ValueError:
+            name = "SIG%d" % -exitcode
+        _say("the child was killed by %s" % name)
+        _trace("result", "crash", name)
+        return 3
+    if exitcode != 0:
+        _say("the child exited with status %d" % exitcode)
+        _trace("result", "error", "exit-%d" % exitcode)
+        return 1
+    if _FAILED:
+        _say("thread %s failed" % _FAILED[0])
+        _trace("result", "error", "thread-" + _FAILED[0])
+        return 1
+    _trace("result", "ok")
+    return 0
+
+
+def _parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--start-method", choices=("fork", "spawn", "forkserver"), default="fork",
+                        help="how multiprocessing starts the child (default: fork)")
+    return parser.parse_args()
+
+
+# Resources, made at module level: a spawn or forkserver child, which imports
+# this file again, gets fresh ones, as a real program would.
+_write_module("ffmod_plugins")
+
+# Events: a park sets its event once parked; wait and signal use them too.
+event_importing = threading.Event()
+
+
+def thread_loader():
+    _step("thread/loader", 0, "park", "importing")
+    _arm("ffmod_plugins", "importing", event_importing)  # parks in the module's body
+    sys.modules.pop("ffmod_plugins", None)  # so that this import runs the body
+    import ffmod_plugins
+
+
+def child():
+    """The child's steps, in the forked child (or the spawned one)."""
+    _step("child", 0, "use", "plugins")
+    import ffmod_plugins
+
+
+def child_process(shared):
+    """The child process's entry point."""
+    global _ROLE
+    _ROLE = "child"
+    _adopt(shared)
+    child()
+    _trace("done")
+
+
+def os_fork_child(shared):
+    """The child of os.fork(): it never returns into main()'s code."""
+    try:
+        child_process(shared)
+    except SystemExit:
+        raise  # exit: normal, through the interpreter's exit (flushes std streams)
+    except BaseException:
+        traceback.print_exc()
+        os._exit(1)
+    os._exit(0)
+
+
+def main():
+    method = _parse_args().start_method
+    ctx = multiprocessing.get_context(method)
+    _step("main", 0, "start", "loader")
+    _start("loader", thread_loader)
+    _step("main", 1, "wait", "importing")
+    event_importing.wait()
+    _step("main", 2, "fork", "os.fork")
+    shared = {}  # multiprocessing locks the child uses
+    _trace("fork", "os.fork", method)
+    if method == "fork":
+        pid, process = os.fork(), None
+        if pid == 0:
+            os_fork_child(shared)
+    else:
+        # Under spawn and forkserver a user runs the child in a Process instead.
+        pid, process = 0, ctx.Process(target=child_process, args=(shared,))
+        process.start()
+    # Forked: let every parked thread go on.
+    _RESUME.set()
+    _join_threads()
+    if process is None:
+        exitcode = _exit_status(os.waitpid(pid, 0)[1])
+    else:
+        process.join()
+        exitcode = process.exitcode
+    return _result(exitcode)
+
+
+if __name__ == "__main__":
+    try:
+        status = main()
+    except Exception as error:
+        traceback.print_exc()
+        _trace("result", "error", type(error).__name__)
+        status = 1
+    sys.exit(status)

@@ -1,0 +1,194 @@
+#!/usr/bin/env python3
+"""forkfuzz scenario ci-runner-pool.
+
+Modelled on a parallel test runner. The runner imports its plugins, which
+start background threads: a telemetry flusher that is inside its lock and a
+log shipper that is inside a logging handler's emit(). It then maps feature
+files over a fork Pool. Each worker logs (fine: CPython re-initialises
+handler locks at fork) and records telemetry, which takes the flusher's
+lock: every worker waits forever.
+
+Rendered by forkfuzz.
+Standalone: Python 3.8 to 3.13, standard library only.
+
+    python3 PROGRAM.py [--start-method fork|spawn|forkserver]
+
+Threads park at chosen points (they wait on an Event) and the parent forks
+only once every one of them is parked, so the state at the fork is fixed.
+Exit status: 0 when everything completed, 1 on an error, 3 when the child was
+killed by a signal. A fork deadlock shows as a hang. With FORKFUZZ_TRACE=1
+the program reports its progress on stderr, one "@forkfuzz" line per event.
+"""
+
+import argparse
+import faulthandler
+import multiprocessing
+import os
+import signal
+import sys
+import threading
+import traceback
+
+# Every process prints every thread's Python stack on SIGUSR1: the runner asks
+# for it once it has proved a process stuck. A spawn or forkserver child
+# installs it again when it imports this file.
+faulthandler.register(signal.SIGUSR1, all_threads=True)
+
+_TRACE = os.environ.get("FORKFUZZ_TRACE") == "1"
+# A spawn or forkserver child imports this file as __mp_main__.
+_ROLE = "child" if __name__ == "__mp_main__" else "parent"
+
+
+def _trace(*words):
+    """Report progress to the runner with one raw write(2): no Python lock,
+    which a fork could have copied while held, is involved."""
+    if _TRACE:
+        line = "@forkfuzz %d %s %s\n" % (os.getpid(), _ROLE, " ".join(words))
+        os.write(2, line.encode())
+
+
+def _step(who, index, op, target):
+    _trace("step", "%s:%d" % (who, index), op, target)
+
+
+def _say(message):
+    os.write(2, ("forkfuzz: %s\n" % message).encode())
+
+
+# Set by the parent right after the fork; every parked thread waits for it.
+# Nothing else decides the order: no sleeps.
+_RESUME = threading.Event()
+
+
+def _park(name, event):
+    """Park here: say so, let the parent know, and wait until it has forked."""
+    _trace("parked", name)
+    event.set()
+    _RESUME.wait()
+
+
+_THREADS = []
+_FAILED = []
+
+
+def _start(name, target):
+    thread = threading.Thread(target=_run_thread, args=(name, target), name=name, daemon=True)
+    _THREADS.append(thread)
+    thread.start()
+
+
+def _run_thread(name, target):
+    try:
+        target()
+    except BaseException:
+        _FAILED.append(name)
+        raise  # threading prints the traceback
+
+
+def _join_threads():
+    for thread in _THREADS:
+        thread.join()
+
+
+def _adopt(shared):
+    """Bind the multiprocessing locks the parent passed to this child."""
+    globals().update(shared)
+
+
+def _exit_status(status):
+    """os.waitpid's status as multiprocessing reports it: negative for a signal."""
+    if os.WIFSIGNALED(status):
+        return -os.WTERMSIG(status)
+    return os.WEXITSTATUS(status)
+
+
+def _result(exitcode):
+    """The program's exit status from the child's: 0 when everything
+    completed, 1 on an error, 3 when the child was killed by a signal."""
+    if exitcode < 0:
+        try:
+            name = signal.Signals(-exitcode).name
+        except ValueError:
+            name = "SIG%d" % -exitcode
+        _say("the child was killed by %s" % name)
+        _trace("result", "crash", name)
+        return 3
+    if exitcode != 0:
+        _say("the child exited with status %d" % exitcode)
+        _trace("result", "error", "exit-%d" % exitcode)
+        return 1
+    if _FAILED:
+        _say("thread %s failed" % _FAILED[0])
+        _trace("result", "error", "thread-" + _FAILED[0])
+        return 1
+    _trace("result", "ok")
+    return 0
+
+
+def _parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--start-method", choices=("fork", "spawn", "forkserver"), default="fork",
+                        help="how multiprocessing starts the child (default: fork)")
+    return parser.parse_args()
+
+
+# Resources, made at module level: a spawn or forkserver child, which imports
+# this file again, gets fresh ones, as a real program would.
+lock_telemetry = threading.Lock()
+
+# Events: a park sets its event once parked; wait and signal use them too.
+event_flushing = threading.Event()
+
+
+def thread_flusher():
+    _step("thread/flusher", 0, "park", "flushing")
+    with lock_telemetry:
+        _park("flushing", event_flushing)
+
+
+def child():
+    """The child's steps, in the forked child (or the spawned one)."""
+    _step("child", 0, "use", "telemetry")
+    with lock_telemetry:
+        pass
+
+
+def pool_task(index):
+    """One task of the pool: the child's steps, in a worker."""
+    global _ROLE
+    _ROLE = "worker"
+    child()
+    _trace("done")
+    return index
+
+
+def main():
+    method = _parse_args().start_method
+    ctx = multiprocessing.get_context(method)
+    _step("main", 0, "start", "flusher")
+    _start("flusher", thread_flusher)
+    _step("main", 1, "wait", "flushing")
+    event_flushing.wait()
+    _step("main", 2, "fork", "pool")
+    shared = {}  # multiprocessing locks the child uses
+    _trace("fork", "pool", method)
+    pool = ctx.Pool(1, initializer=_adopt, initargs=(shared,))
+    tasks = pool.map_async(pool_task, range(1))
+    # Forked: let every parked thread go on.
+    _RESUME.set()
+    _join_threads()
+    tasks.get()  # raises what a task raised
+    pool.close()
+    pool.join()
+    exitcode = 0
+    return _result(exitcode)
+
+
+if __name__ == "__main__":
+    try:
+        status = main()
+    except Exception as error:
+        traceback.print_exc()
+        _trace("result", "error", type(error).__name__)
+        status = 1
+    sys.exit(status)

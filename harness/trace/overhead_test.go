@@ -1,0 +1,92 @@
+package trace
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// overheadScript: a few hundred thousand lock operations and a fork, the
+// worst case for the tracking wrappers (nothing but acquires and releases).
+const overheadScript = `import os, queue, threading
+L = threading.Lock()
+R = threading.RLock()
+for i in range(200000):
+    with L:
+        pass
+for i in range(50000):
+    with R:
+        pass
+q = queue.Queue()
+for i in range(20000):
+    q.put(i)
+    q.get()
+pid = os.fork()
+if pid == 0:
+    os._exit(0)
+os.waitpid(pid, 0)
+`
+
+// TestOverhead compares the CPU time of the traced program (Python side and
+// Go poller together) with the plain run. The target is 1.5x; the test fails
+// only past maxOverhead, so that a loaded machine does not make it flaky.
+func TestOverhead(t *testing.T) {
+	const runs, maxOverhead = 5, 2.5
+	script := filepath.Join(t.TempDir(), "overhead.py")
+	if err := os.WriteFile(script, []byte(overheadScript), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var plainCPU, tracedCPU, plainWall, tracedWall []time.Duration
+	for range runs {
+		cpu, wall := measure(t, func() {
+			if err := exec.Command("python3", script).Run(); err != nil {
+				t.Fatalf("plain run: %v", err)
+			}
+		})
+		plainCPU, plainWall = append(plainCPU, cpu), append(plainWall, wall)
+		cpu, wall = measure(t, func() {
+			rep, err := Run(context.Background(), Options{Argv: []string{"python3", script}})
+			if err != nil || rep.Verdict != VerdictOK {
+				t.Fatalf("traced run: %v %+v", err, rep)
+			}
+		})
+		tracedCPU, tracedWall = append(tracedCPU, cpu), append(tracedWall, wall)
+	}
+	pc, tc, pw, tw := median(plainCPU), median(tracedCPU), median(plainWall), median(tracedWall)
+	ratio := float64(tc) / float64(pc)
+	t.Logf("CPU: plain %v, traced %v: %.2fx; wall: plain %v, traced %v: %.2fx",
+		pc, tc, ratio, pw, tw, float64(tw)/float64(pw))
+	if ratio > maxOverhead {
+		t.Errorf("tracing costs %.2fx the CPU of the plain run, more than %.1fx", ratio, maxOverhead)
+	}
+}
+
+// measure returns the CPU time of this process and its waited-for children
+// spent in f, and the wall time.
+func measure(t *testing.T, f func()) (cpu, wall time.Duration) {
+	t.Helper()
+	before, self0 := rusage(t, syscall.RUSAGE_CHILDREN), rusage(t, syscall.RUSAGE_SELF)
+	start := time.Now()
+	f()
+	wall = time.Since(start)
+	return rusage(t, syscall.RUSAGE_CHILDREN) - before + rusage(t, syscall.RUSAGE_SELF) - self0, wall
+}
+
+func rusage(t *testing.T, who int) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(who, &ru); err != nil {
+		t.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func median(ds []time.Duration) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
