@@ -3,15 +3,15 @@ GO      ?= go
 BIN     := bin/forkfuzz
 PYTHONS ?= all
 
-.PHONY: build test unit scenarios run bench fuzz clean
+.PHONY: build test unit scenarios replay run bench fuzz clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/forkfuzz
 
 # Unit tests (they run real Python programs), then every scenario of the library
 # under fork, spawn and forkserver on every interpreter found, checked against
-# its expect: block.
-test: build unit scenarios
+# its expect: block, then the corpus replayed on every interpreter found.
+test: build unit scenarios replay
 
 unit:
 	$(GO) vet ./...
@@ -20,16 +20,40 @@ unit:
 scenarios: build
 	$(BIN) run --python $(PYTHONS) scenarios/
 
+replay: build
+	$(BIN) replay --python $(PYTHONS) corpus/
+
+# The main job: a one-minute fuzz campaign with a fixed seed on python3. It
+# finds fork-only deadlocks, shrinks each to a minimal program, records them in
+# out/corpus/ and ends with a summary: kind, minimal program, verdicts.
+SEED   ?= 1
+BUDGET ?= 60s
 run: build
-	$(BIN) run scenarios/
+	$(BIN) fuzz --seed $(SEED) --budget $(BUDGET) --corpus out/corpus || test $$? -eq 1
 
+# The speed figures side by side (executions/s, deadlock latency, the naive
+# timeout, the floors) against the targets, written to bench.json; compare a
+# later run with `bin/forkfuzz bench --compare bench.json -o new.json`.
 bench: build
-	$(GO) test -run '^$$' -bench . -benchtime 20x ./harness/run/
+	$(BIN) bench -o bench.json
 
-# Each fuzz target for FUZZTIME (default 10m).
+# Each fuzz target for FUZZTIME (default 10m), one after the other: a target
+# uses every core. Findings land in each package's testdata/fuzz/TARGET/;
+# keep them there as regression seeds (plain `go test` runs them).
 FUZZTIME ?= 10m
+FUZZ_TARGETS := \
+	./harness/scenario/:FuzzParse \
+	./harness/scenario/:FuzzMarshalText \
+	./harness/scenario/:FuzzValidate \
+	./harness/render/:FuzzRender \
+	./harness/render/:FuzzRenderAbout \
+	./harness/corpus/:FuzzLoad
 fuzz:
-	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./harness/scenario/
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "== $$name ($$pkg) for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg; \
+	done
 
 clean:
 	rm -rf bin

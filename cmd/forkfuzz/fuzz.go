@@ -103,7 +103,8 @@ func fuzzMain(args []string) int {
 	close(done)
 	wg.Wait()
 	out.summary(f.seed, py, sum)
-	if sum.Signatures > 0 {
+	// Interrupted is 1, as for run and replay: the budget was not spent.
+	if sum.Signatures > 0 || sum.Stopped {
 		return exitMismatch
 	}
 	return exitOK
@@ -245,8 +246,8 @@ func (o *fuzzOutput) summary(seed int64, py python.Interpreter, s fuzz.Summary) 
 	}
 	fmt.Printf("\nforkfuzz fuzz %s: seed %d, %d cases in %s, %d executions on Python %s\n",
 		state, seed, s.Cases, s.Elapsed.Round(time.Second), s.Executions, py.Version)
-	fmt.Printf("%d fork-only deadlocks, %d signatures recorded; %d logic deadlocks, %d hangs, %d errors, %d flakes\n",
-		s.Findings, s.Signatures, s.Logic, s.Hangs, s.Errors, s.Flakes)
+	fmt.Printf("%d fork-only deadlocks, %d new signatures recorded (%d were in the corpus); %d logic deadlocks, %d hangs, %d errors, %d flakes\n",
+		s.Findings, s.Signatures, s.InCorpus, s.Logic, s.Hangs, s.Errors, s.Flakes)
 	for _, msg := range s.Failures {
 		fmt.Printf("  failure: %s\n", msg)
 	}

@@ -138,7 +138,6 @@ func TestLoadReportsBadEntries(t *testing.T) {
 		{"meta without version line", edit(MetaExt, "forkfuzz: 1\n", ""), MetaExt + ":1:1: the first line must be"},
 		{"meta unknown verdict", edit(MetaExt, "spawn: ok", "spawn: fine"), MetaExt + ":16:12: verdicts: python 3.11.7 spawn: unknown verdict \"fine\""},
 		{"missing program", remove(ProgramExt), ProgramExt + ": missing"},
-		{"missing meta", remove(MetaExt), MetaExt + ": missing: the entry is incomplete"},
 		{"edited scenario", edit(ScenarioExt, "use: L", "take: L"), ScenarioExt + ": content hash"},
 		{"broken scenario", edit(ScenarioExt, "L: lock", "L: padlock"), ScenarioExt + ":"},
 	}
@@ -337,5 +336,34 @@ func TestWriteRefusesIncompleteEntries(t *testing.T) {
 		if names, _ := os.ReadDir(dir); len(names) != 0 {
 			t.Errorf("%s: Write left %d files", tt.name, len(names))
 		}
+	}
+}
+
+// TestLoadSkipsInterruptedWrites: a write killed before its meta leaves a
+// scenario and maybe a program, which are no entry and no error; the next
+// Write of the same entry completes it.
+func TestLoadSkipsInterruptedWrites(t *testing.T) {
+	for _, left := range []string{ScenarioExt, ScenarioExt + ProgramExt} {
+		t.Run(left, func(t *testing.T) {
+			dir := t.TempDir()
+			e := testEntry(t, "lock", lockSig)
+			id, err := Write(dir, e)
+			if err != nil {
+				t.Fatal(err)
+			}
+			remove(MetaExt)(t, filepath.Join(dir, id))
+			if !strings.Contains(left, ProgramExt) {
+				remove(ProgramExt)(t, filepath.Join(dir, id))
+			}
+			if entries, errs := Load(dir); len(entries) != 0 || len(errs) != 0 {
+				t.Fatalf("Load: %d entries, errors %q; want none", len(entries), errs)
+			}
+			if _, err := Write(dir, testEntry(t, "lock", lockSig)); err != nil {
+				t.Fatal(err)
+			}
+			if entries, errs := Load(dir); len(entries) != 1 || len(errs) != 0 {
+				t.Fatalf("Load after a new Write: %d entries, errors %q; want 1", len(entries), errs)
+			}
+		})
 	}
 }

@@ -37,8 +37,9 @@ func (e *Error) Error() string {
 }
 
 // Load reads every entry of dir, sorted by ID. Each bad entry is reported as
-// one or more *Error naming its file (an entry without its .meta.yaml is
-// incomplete: a write was interrupted); the other entries still load.
+// one or more *Error naming its file; the other entries still load. Files
+// without their .meta.yaml are no entry: Write writes the meta last, so they
+// are what a killed write left, and the next Write of that ID replaces them.
 func Load(dir string) ([]*Entry, []error) {
 	names, err := os.ReadDir(dir)
 	if err != nil {
@@ -64,11 +65,10 @@ func Load(dir string) ([]*Entry, []error) {
 	var errs []error
 	for _, stem := range sortedKeys(files) {
 		e, es := loadEntry(dir, stem, files[stem])
-		if len(es) > 0 {
-			errs = append(errs, es...)
-			continue
+		errs = append(errs, es...)
+		if e != nil && len(es) == 0 {
+			entries = append(entries, e)
 		}
-		entries = append(entries, e)
 	}
 	return entries, errs
 }
@@ -95,7 +95,7 @@ func loadEntry(dir, id string, has map[string]bool) (*Entry, []error) {
 		return nil, []error{&Error{File: first, Msg: fmt.Sprintf("not a corpus entry: the name must be %d hex digits", IDLen)}}
 	}
 	if !has[MetaExt] {
-		return nil, []error{&Error{File: stem + MetaExt, Msg: "missing: the entry is incomplete (an interrupted write?)"}}
+		return nil, nil // an interrupted write: absent, not broken
 	}
 	var errs []error
 	for _, ext := range []string{ScenarioExt, ProgramExt} {

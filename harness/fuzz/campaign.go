@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sync"
 	"time"
@@ -26,7 +27,8 @@ type Config struct {
 	Confirm  []string // methods a finding must complete under; nil: spawn and forkserver
 	Jobs     int      // cases judged in parallel; 0 means 1
 	// Corpus is the folder each new signature is written to as it is found;
-	// "" keeps findings in memory only.
+	// the signatures already there are not shrunk again. "" keeps findings
+	// in memory only.
 	Corpus string
 	// OnFinding, if set, is called in case order for each new signature,
 	// after it was written.
@@ -61,6 +63,7 @@ type Summary struct {
 	Errors     int           `json:"errors"`          // error or crash: a generator bug if common
 	NoSig      int           `json:"no_signature"`    // deadlocks the trace did not explain
 	Flakes     int           `json:"flakes"`          // findings whose signature did not repeat
+	InCorpus   int           `json:"in_corpus"`       // signatures the corpus held before the campaign
 	Failures   []string      `json:"failures,omitempty"`
 	Elapsed    time.Duration `json:"elapsed_ns"`
 	Stopped    bool          `json:"interrupted"`
@@ -96,8 +99,41 @@ func New(cfg Config) *Campaign {
 	if cfg.Jobs < 1 {
 		cfg.Jobs = 1
 	}
-	return &Campaign{cfg: cfg, recorded: map[string]bool{}}
+	c := &Campaign{cfg: cfg, start: time.Now(), recorded: map[string]bool{}}
+	c.loadCorpus()
+	return c
 }
+
+// loadCorpus marks the signatures already in the corpus as recorded, so a
+// second campaign on one corpus spends no time shrinking them again. A bad
+// entry is reported and the others still count.
+func (c *Campaign) loadCorpus() {
+	if c.cfg.Corpus == "" {
+		return
+	}
+	if _, err := os.Stat(c.cfg.Corpus); err != nil {
+		return // a new corpus
+	}
+	entries, errs := corpus.Load(c.cfg.Corpus)
+	for _, e := range entries {
+		c.recorded[e.Meta.Signature.Key()] = true
+	}
+	c.sum.InCorpus = len(c.recorded)
+	for _, err := range errs {
+		c.fail("corpus: %v", err)
+	}
+}
+
+// fail notes a failure for the summary (the first few are kept). Call with
+// c.mu held or before Run.
+func (c *Campaign) fail(format string, a ...any) {
+	if len(c.sum.Failures) < maxFailures {
+		c.sum.Failures = append(c.sum.Failures, fmt.Sprintf(format, a...))
+	}
+}
+
+// maxFailures bounds the failures a summary lists.
+const maxFailures = 5
 
 // Progress is a snapshot of the counts so far.
 func (c *Campaign) Progress() Summary {
@@ -121,7 +157,9 @@ type judged struct {
 // Run runs the campaign until its budget is spent or ctx is cancelled, and
 // returns the summary. Everything recorded before a cancel stays recorded.
 func (c *Campaign) Run(ctx context.Context) Summary {
+	c.mu.Lock()
 	c.start = time.Now()
+	c.mu.Unlock()
 	results := make(chan judged, 256)
 	go func() {
 		p := pool.New().WithMaxGoroutines(c.cfg.Jobs)
@@ -192,9 +230,7 @@ func (c *Campaign) count(r judged) {
 		c.sum.Hangs++
 	case ClassError:
 		c.sum.Errors++
-		if len(c.sum.Failures) < 5 {
-			c.sum.Failures = append(c.sum.Failures, fmt.Sprintf("case %d (seed %d): %s", r.i, r.seed, r.j.Reason))
-		}
+		c.fail("case %d (seed %d): %s", r.i, r.seed, r.j.Reason)
 	case ClassNoSig:
 		c.sum.NoSig++
 	}
@@ -217,8 +253,8 @@ func (c *Campaign) handle(ctx context.Context, r judged) {
 		c.sum.Flakes++
 		return
 	case err != nil:
-		if ctx.Err() == nil && len(c.sum.Failures) < 5 {
-			c.sum.Failures = append(c.sum.Failures, fmt.Sprintf("case %d (seed %d): %v", r.i, r.seed, err))
+		if ctx.Err() == nil {
+			c.fail("case %d (seed %d): %v", r.i, r.seed, err)
 		}
 		return
 	}

@@ -65,6 +65,11 @@ func TestCampaignDeterministic(t *testing.T) {
 	if sum1.Cases != cases || sum1.Errors > cases/10 {
 		t.Errorf("%d cases judged, %d errors: %v", sum1.Cases, sum1.Errors, sum1.Failures)
 	}
+	// A third run on the first run's corpus shrinks nothing again.
+	c := New(Config{Seed: seed, Cases: 4, Runner: newRunner(t), Jobs: 2, Corpus: dir})
+	if sum := c.Run(context.Background()); sum.Signatures != 0 || sum.InCorpus != sum1.Signatures {
+		t.Errorf("on a full corpus: %d new signatures, %d in the corpus; want 0, %d", sum.Signatures, sum.InCorpus, sum1.Signatures)
+	}
 	entries, errs := corpus.Load(dir)
 	if len(errs) > 0 || len(entries) != sum1.Signatures {
 		t.Fatalf("corpus has %d entries (errors %v), want %d", len(entries), errs, sum1.Signatures)

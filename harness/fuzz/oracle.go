@@ -38,6 +38,10 @@ type Judgement struct {
 // every confirming method completes.
 func Judge(ctx context.Context, r *Runner, s *scenario.Scenario, confirm []string, known func(key string) bool) Judgement {
 	j := Judgement{Verdicts: map[string]scenario.Verdict{}}
+	if s == nil {
+		j.Class, j.Reason = ClassError, "the generator gave no scenario"
+		return j
+	}
 	res, err := r.Run(ctx, s, scenario.MethodFork)
 	if err != nil {
 		j.Class, j.Reason = ClassStopped, err.Error()

@@ -99,6 +99,12 @@ type Matrix struct {
 
 // New makes an empty matrix for cases (one row each, sorted) and columns.
 func New(cases []Case, pythons, methods []string) *Matrix {
+	m, _ := newMatrix(cases, pythons, methods)
+	return m
+}
+
+// newMatrix is New that also says which row each case went to.
+func newMatrix(cases []Case, pythons, methods []string) (*Matrix, []int) {
 	m := &Matrix{Pythons: append([]string(nil), pythons...), Methods: append([]string(nil), methods...)}
 	sort.SliceStable(m.Pythons, func(i, j int) bool { return lessVersion(m.Pythons[i], m.Pythons[j]) })
 	for _, p := range m.Pythons {
@@ -106,12 +112,22 @@ func New(cases []Case, pythons, methods []string) *Matrix {
 			m.Columns = append(m.Columns, Column{p, meth})
 		}
 	}
-	for _, c := range cases {
-		m.Rows = append(m.Rows, Row{Kind: c.Kind, Name: c.Name, Source: c.Source, Cells: make([]Cell, len(m.Columns))})
+	order := make([]int, len(cases))
+	for i := range order {
+		order[i] = i
 	}
-	sort.SliceStable(m.Rows, func(i, j int) bool { return lessRow(m.Rows[i], m.Rows[j]) })
-	return m
+	rowOf := make([]int, len(cases))
+	sort.SliceStable(order, func(i, j int) bool { return lessRow(rowFor(cases[order[i]]), rowFor(cases[order[j]])) })
+	for row, i := range order {
+		r := rowFor(cases[i])
+		r.Cells = make([]Cell, len(m.Columns))
+		m.Rows = append(m.Rows, r)
+		rowOf[i] = row
+	}
+	return m, rowOf
 }
+
+func rowFor(c Case) Row { return Row{Kind: c.Kind, Name: c.Name, Source: c.Source} }
 
 // Set records a cell; it reports false when row or column does not exist.
 func (m *Matrix) Set(row int, python, method string, c Cell) bool {
@@ -130,16 +146,6 @@ func (m *Matrix) Cell(row int, python, method string) Cell {
 		return Cell{}
 	}
 	return m.Rows[row].Cells[col]
-}
-
-// RowOf returns the index of the row of a case, or -1.
-func (m *Matrix) RowOf(c Case) int {
-	for i, r := range m.Rows {
-		if r.Kind == c.Kind && r.Name == c.Name && r.Source == c.Source {
-			return i
-		}
-	}
-	return -1
 }
 
 func (m *Matrix) column(python, method string) int {

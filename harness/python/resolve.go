@@ -20,6 +20,20 @@ var versionSpec = regexp.MustCompile(`^\d+\.\d+(\.\d+)?t?$`)
 // anything else is a path (or a command on PATH) that must be a working
 // CPython >= 3.8. The error is one line naming the spec and why it failed.
 func Resolve(ctx context.Context, specs []string) ([]Interpreter, []Skipped, error) {
+	found, skipped, err := resolve(ctx, specs)
+	if err != nil && ctx.Err() != nil {
+		return nil, nil, interrupted(ctx)
+	}
+	return found, skipped, err
+}
+
+// interrupted is the error of a search stopped by ctx: every probe then
+// fails, and "no CPython found" would send the user looking for a cause.
+func interrupted(ctx context.Context) error {
+	return fmt.Errorf("interrupted while looking for Python: %w", ctx.Err())
+}
+
+func resolve(ctx context.Context, specs []string) ([]Interpreter, []Skipped, error) {
 	specs = splitSpecs(specs)
 	if len(specs) == 0 {
 		in, err := Default(ctx)
@@ -82,6 +96,9 @@ func Default(ctx context.Context) (Interpreter, error) {
 		why = fmt.Sprintf("python3 on PATH (%s): %v", p, err)
 	}
 	found, skipped := Discover(ctx)
+	if len(found) == 0 && ctx.Err() != nil {
+		return Interpreter{}, interrupted(ctx)
+	}
 	if len(found) == 0 {
 		return Interpreter{}, fmt.Errorf("no CPython >= 3.8 found: %s; nothing usable on PATH or under pyenv root %q (%d candidates skipped; run 'forkfuzz pythons')",
 			why, pyenvRoot(ctx), len(skipped))

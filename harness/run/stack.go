@@ -13,8 +13,10 @@ import (
 	"github.com/forkfuzz/forkfuzz/harness/proc"
 )
 
-// dumpWait bounds how long a faulthandler dump is awaited.
-const dumpWait = 200 * time.Millisecond
+// dumpWait bounds how long a faulthandler dump is awaited. It is generous:
+// a loaded machine may take a while to schedule the woken process, and it is
+// only spent when the dump does not come.
+const dumpWait = time.Second
 
 // handlesUSR1 reports whether pid has a SIGUSR1 handler installed: without
 // one (a process that has not installed faulthandler yet), SIGUSR1 kills it.
@@ -36,10 +38,11 @@ func handlesUSR1(pid int) bool {
 
 // takeStack asks pid for its Python stacks (SIGUSR1, faulthandler) and
 // collects the dump from stderr. The handler writes synchronously, so for a
-// stuck process the dump is complete once the process is proved blocked again
-// (kill wakes the thread, so it is not seen blocked before the handler ran);
-// for any other process once stderr has stayed quiet for a few milliseconds.
-// Either way it waits at most dumpWait.
+// stuck process the dump is complete once some of it has arrived and the
+// process is proved blocked again (a blocked reading alone is not enough: on
+// a loaded machine the signal may not have been handled yet); for any other
+// process once stderr has stayed quiet for a few milliseconds. Either way it
+// waits at most dumpWait.
 func takeStack(pid int, role string, errs *stream, stuck bool) (ProcessStack, bool) {
 	ps := ProcessStack{Pid: pid, Role: role}
 	if !handlesUSR1(pid) {
@@ -54,6 +57,10 @@ func takeStack(pid int, role string, errs *stream, stuck bool) (ProcessStack, bo
 	for time.Now().Before(deadline) {
 		time.Sleep(time.Millisecond)
 		if stuck {
+			errs.sync(dumpWait)
+			if errs.mark() == mark {
+				continue // the handler has not written yet
+			}
 			if _, ok, _ := proc.Blocked(pid); ok {
 				break
 			}

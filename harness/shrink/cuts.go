@@ -93,14 +93,7 @@ func simplify(s *scenario.Scenario) []*scenario.Scenario {
 			out = append(out, c)
 		}
 	}
-	fork := func(c *scenario.Scenario) *scenario.Fork {
-		for i := range c.Main {
-			if c.Main[i].Op == scenario.OpFork && c.Main[i].Fork != nil {
-				return c.Main[i].Fork
-			}
-		}
-		return nil
-	}
+	fork := forkOf
 	if f := fork(s); f != nil {
 		if f.Via == scenario.ViaPool {
 			add(func(c *scenario.Scenario) bool {

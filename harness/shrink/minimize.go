@@ -12,14 +12,14 @@ import (
 
 // Stats says what one minimisation cost.
 type Stats struct {
-	Candidates int           // candidates built, valid or not
-	Invalid    int           // candidates that failed Validate (keep not called)
-	Calls      int           // calls of keep
-	CacheHits  int           // candidates already judged (same Hash)
-	Accepted   int           // cuts kept
-	Rounds     int           // passes over every cut; the last accepts none
-	Executions int           // set by callers whose keep runs programs; 0 here
-	Elapsed    time.Duration // wall time of Minimize (keep included)
+	Candidates int           `json:"candidates"` // candidates built, valid or not
+	Invalid    int           `json:"invalid"`    // candidates that failed Validate (keep not called)
+	Calls      int           `json:"calls"`      // calls of keep
+	CacheHits  int           `json:"cache_hits"` // candidates already judged (same Hash)
+	Accepted   int           `json:"accepted"`   // cuts kept
+	Rounds     int           `json:"rounds"`     // passes over every cut; the last accepts none
+	Executions int           `json:"executions"` // set by callers whose keep runs programs; 0 here
+	Elapsed    time.Duration `json:"elapsed_ns"` // wall time (keep included)
 }
 
 // Minimize returns a smallest scenario that keep accepts, reached from s by

@@ -29,7 +29,7 @@ const maxFrames = 6
 // Of derives the signature of a deadlock result of s. It reports false when r
 // is not a proved deadlock or names no stuck step that s explains.
 func Of(s *scenario.Scenario, r run.Result) (Signature, bool) {
-	if r.Verdict != scenario.Deadlock || r.Evidence == nil {
+	if s == nil || r.Verdict != scenario.Deadlock || r.Evidence == nil {
 		return Signature{}, false
 	}
 	st, ok := lastStep(r.Events, r.Evidence.Pid)

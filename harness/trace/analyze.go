@@ -56,7 +56,7 @@ func analyze(recs records, out outcome) *Report {
 	switch {
 	case len(out.proofs) > 0:
 		r.Verdict, r.ExitCode = VerdictDeadlock, 1
-		deadlock(r, recs, out, children, index, stdlib)
+		deadlock(r, recs, out, index, stdlib)
 	case out.timedOut || out.canceled:
 		r.Verdict, r.ExitCode = VerdictHang, 1
 		r.Certificate = fmt.Sprintf("Hang, not proved: the program was still running after %v and no process of its tree "+
@@ -248,7 +248,7 @@ func rank(h Hazard) int {
 }
 
 // deadlock fills the summary and the certificate for a proved deadlock.
-func deadlock(r *Report, recs records, out outcome, children map[forkKey]record, index map[forkKey]int, stdlib string) {
+func deadlock(r *Report, recs records, out outcome, index map[forkKey]int, stdlib string) {
 	// The first proof that a fork explains; else the first one.
 	pick := out.proofs[0].Pid
 	for _, ev := range out.proofs {
@@ -296,13 +296,12 @@ func deadlock(r *Report, recs records, out outcome, children map[forkKey]record,
 			c.Role, pick, c.PPID, forkSite(r.Forks, index, c), orUnknown(childAt), proof)
 		return
 	}
-	r.Resource, r.Holder = h.Resource, holder(h.Held)
-	r.pick(*h)
-	r.Child = childAt
 	guess := ""
-	if h.ChildAt == "" {
-		guess = " (it held that resource at the fork; the child's stack names no attempt on it, so this is the likeliest cause)"
+	if h.ChildAt == "" { // untracked in the child (a buffered writer): inferred
+		h.ChildAt, h.Outcome = childAt, "blocked, inferred from the stack"
+		guess = " (no attempt on it was recorded, so this is the likeliest cause, not a certainty)"
 	}
+	r.pick(*h)
 	r.Certificate = fmt.Sprintf("Deadlock (proved): resource %s (%s), taken at %s by thread %s, which was at %s "+
 		"when the parent (pid %d) forked at %s; %s does not exist in the %s (pid %d); the %s blocks at %s%s. Proof: %s.",
 		h.What, h.Resource, orUnknown(h.TakenAt), h.Holder, orUnknown(h.HolderAt), h.PID, orUnknown(h.ForkAt),

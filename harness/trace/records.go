@@ -1,7 +1,6 @@
 package trace
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -123,31 +122,26 @@ func (rs records) first(pid int, ev string) (record, bool) {
 	return record{}, false
 }
 
-// stuckAt reads the innermost frame of user code of the first thread in a
-// faulthandler dump ("File "x.py", line 9 in f" lines, innermost first),
-// skipping the standard library under stdlib.
+// stuckAt reads a faulthandler dump ("File "x.py", line 9 in f" lines,
+// innermost first, one block per thread) and returns the innermost frame of
+// user code of the first thread that has one, skipping the standard library
+// under stdlib; failing that, the first frame.
 func stuckAt(dump, stdlib string) string {
-	sc := bufio.NewScanner(strings.NewReader(dump))
 	first := ""
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" && first != "" {
-			break // end of the first thread
-		}
-		file, rest, ok := strings.Cut(strings.TrimPrefix(line, `File "`), `", line `)
-		if !ok || !strings.HasPrefix(line, `File "`) {
+	for _, line := range strings.Split(dump, "\n") {
+		file, rest, ok := strings.Cut(strings.TrimPrefix(strings.TrimSpace(line), `File "`), `", line `)
+		if !ok {
 			continue
 		}
 		num, _, _ := strings.Cut(rest, " ")
 		if _, err := strconv.Atoi(num); err != nil {
 			continue
 		}
-		at := file + ":" + num
 		if first == "" {
-			first = at
+			first = file + ":" + num
 		}
 		if isUser(file, stdlib) {
-			return at
+			return file + ":" + num
 		}
 	}
 	return first

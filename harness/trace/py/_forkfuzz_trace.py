@@ -60,12 +60,14 @@ if _DIR:
     _SKIPF = {_SELF, _THREADING, _QUEUE, _LOGGING, _CF + "_base.py", _CF + "thread.py"}
 
     _fd = -1
+    _fd_id = None
     _stack_fd = -1
     _seq = 0  # forks started by this process (a child inherits its fork's number)
     _in_fork = False
     _pending = None  # the last fork snapshot, inherited by the child
     _locks = WeakSet()
     _conns = WeakSet()
+    _sems = WeakSet()
     try:  # the Go side passes SIGUSR1's number: importing signal costs 10 ms on 3.8
         _SIGUSR1 = int(os.environ["FORKFUZZ_TRACE_SIGNAL"])
     except (KeyError, ValueError):
@@ -97,6 +99,9 @@ if _DIR:
         rec["ev"] = ev
         rec["pid"] = os.getpid()
         try:
+            st = os.fstat(_fd)  # a program may have closed it, and the number be reused
+            if (st.st_dev, st.st_ino) != _fd_id:
+                raise OSError("trace file replaced")
             os.write(_fd, (_enc(rec) + "\n").encode("utf-8", "backslashreplace"))
         except Exception:
             pass
@@ -106,11 +111,13 @@ if _DIR:
 
     def _open():
         """Open this process's trace and stack files (again after a fork)."""
-        global _fd, _stack_fd
+        global _fd, _fd_id, _stack_fd
         old = (_fd, _stack_fd)  # the parent's files, closed once replaced
         flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_CLOEXEC", 0)
         pid = os.getpid()
         _fd = os.open(os.path.join(_DIR, "trace.%d.jsonl" % pid), flags, 0o644)
+        st = os.fstat(_fd)
+        _fd_id = (st.st_dev, st.st_ino)
         _stack_fd = os.open(os.path.join(_DIR, "stack.%d.txt" % pid), flags, 0o644)
         # faulthandler keeps the fd number, not a reference: keep it open.
         faulthandler.register(_SIGUSR1, file=_stack_fd, all_threads=True)
@@ -170,17 +177,20 @@ if _DIR:
     _KINDS = {"Condition": "condition", "Semaphore": "semaphore", "BoundedSemaphore": "semaphore",
               "Event": "condition", "Barrier": "condition", "Thread": "condition"}
 
+    _BASE_NAMES = {"lock": "threading.Lock", "rlock": "threading.RLock", "semaphore": "threading.Semaphore"}
+
     def _made(base):
         """(kind, description) of a lock being created, from who creates it."""
         try:
             f = _getframe(2)  # _made <- __init__ <- the creator
         except ValueError:
             f = None
-        kind, what, site = base, "threading." + ("Lock" if base == "lock" else "RLock"), ""
+        kind, what, site = base, _BASE_NAMES[base], ""
         while f is not None:
             fn = f.f_code.co_filename
             if fn == _THREADING and f.f_code.co_name == "__init__":
                 cls = type(f.f_locals.get("self")).__name__
+                cls = cls[2:] if cls.startswith("_T") else cls  # our subclasses
                 if cls in _KINDS:
                     kind, what = _KINDS[cls], "threading." + cls
             elif fn == _QUEUE and kind in (base, "condition"):
@@ -457,6 +467,52 @@ if _DIR:
 
     _ORPHAN_OF = {c: _orphan_class(c) for c in (_TLock, _TLockDeep, _TRLock, _TRLockDeep)}
 
+    # ---- semaphores: a unit taken holds no lock, so remember who took it ----
+
+    class _SemMixin(object):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self._ff_units = []  # (ident, code, lasti) per unit taken
+            self._ff_orphan = None
+            self._ff_made = _made("semaphore")[1]
+            _sems.add(self)
+
+        def acquire(self, blocking=True, timeout=None):
+            if self._ff_orphan is not None:
+                _attempt("semaphore", id(self), self._ff_orphan)
+            ok = super().acquire(blocking, timeout)
+            if self._ff_orphan is not None:
+                _emit("acquired" if ok else "failed", id=id(self))
+                self._ff_orphan = None if ok else self._ff_orphan
+            if ok:
+                try:
+                    f = _getframe(1)
+                    while f.f_code.co_filename in _SKIPF:
+                        f = f.f_back
+                    self._ff_units.append((_ident(), f.f_code, f.f_lasti))
+                except (ValueError, AttributeError):
+                    self._ff_units.append((_ident(), None, 0))
+            return ok
+
+        def __enter__(self):
+            return self.acquire()
+
+        def release(self, *args):  # 3.9+ takes n
+            super().release(*args)
+            units, me = self._ff_units, _ident()
+            for _ in range(args[0] if args else 1):
+                mine = [u for u in units if u[0] == me]
+                try:
+                    units.remove(mine[0] if mine else units[0])
+                except (IndexError, ValueError):
+                    break
+
+    class _TSemaphore(_SemMixin, threading.Semaphore):
+        pass
+
+    class _TBoundedSemaphore(_SemMixin, threading.BoundedSemaphore):
+        pass
+
     # ---- sqlite3: connections remember which threads are inside a query ------
 
     def _conn_class(base):
@@ -608,6 +664,18 @@ if _DIR:
                                   o, names, ats, taken)))
         return out
 
+    def _held_semaphores(me, names, ats):
+        out = []
+        for s in list(_sems):
+            if getattr(s, "_value", 1) > 0:
+                continue
+            for o, code, lasti in list(s._ff_units):
+                if o != me:
+                    taken = "" if code is None else "%s:%d" % (code.co_filename, _line(code, lasti))
+                    out.append((s, _item("semaphore", id(s), s._ff_made, o, names, ats, taken)))
+                    break
+        return out
+
     def _held_sqlite(me, names, ats):
         out = []
         for c in list(_conns):
@@ -699,9 +767,9 @@ if _DIR:
         while f is not None:
             files.add(f.f_code.co_filename)
             f = f.f_back
-        for name, via in (("pool.py", "pool"), ("forkserver.py", "forkserver"),
-                          ("popen_fork.py", "multiprocessing")):
-            if _MP + name in files:
+        for path, via in ((_MP + "pool.py", "pool"), (_CF + "process.py", "pool"),
+                          (_MP + "forkserver.py", "forkserver"), (_MP + "popen_fork.py", "multiprocessing")):
+            if path in files:
                 return via
         return "os.fork"
 
@@ -714,7 +782,8 @@ if _DIR:
         while here is not None and here.f_code.co_filename == _SELF:
             here = here.f_back
         held = (_held_locks(me, names, ats) + _held_modules(me, names, ats, frames) +
-                _held_sqlite(me, names, ats) + _held_executors(me, names, ats, frames) +
+                _held_sqlite(me, names, ats) + _held_semaphores(me, names, ats) +
+                _held_executors(me, names, ats, frames) +
                 _held_writers(me, names, frames) + _logging_lock(me, names, ats))
         threads = [{"ident": i, "name": names.get(i, "<thread %d>" % i), "at": ats[i],
                     "stack": _stack(f)} for i, f in frames.items()]
@@ -755,6 +824,9 @@ if _DIR:
                 orphans.append(it)
             for ml, it in _held_modules(me, names, ats, {}):
                 ml.acquire = _orphan_call(ml.acquire, "module", id(ml), it["what"])
+                orphans.append(it)
+            for sem, it in _held_semaphores(me, names, ats):
+                sem._ff_orphan = it["what"]
                 orphans.append(it)
             for c, it in _held_sqlite(me, names, ats):
                 c._ff_orphan = it["what"]
@@ -809,6 +881,8 @@ if _DIR:
               unbuffered=bool(os.environ.get("PYTHONUNBUFFERED")))
         threading.Lock = _TLock
         threading.RLock = _TRLock
+        threading.Semaphore = _TSemaphore
+        threading.BoundedSemaphore = _TBoundedSemaphore
         _ORIG_REGISTER(before=_before, after_in_parent=_after_parent, after_in_child=_after_child)
         os.register_at_fork = _register_at_fork
         warnings._showwarnmsg = _showwarnmsg
