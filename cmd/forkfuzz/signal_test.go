@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"math/rand"
 	"os"
 	"path/filepath"
@@ -8,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/forkfuzz/forkfuzz/harness/corpus"
 )
 
 // TestSignalsLeaveNothing starts run, replay and fuzz on real scenarios,
@@ -131,4 +134,37 @@ func TestKillWithForkedChild(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestCorpusAddKilled kills `forkfuzz corpus add` with SIGKILL at random
+// moments, several times into one corpus: every entry there loads (complete
+// or absent), and no process of the killed runs is left.
+func TestCorpusAddKilled(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs forkfuzz and Python")
+	}
+	seed := time.Now().UnixNano()
+	t.Logf("seed %d", seed)
+	rng := rand.New(rand.NewSource(seed))
+	lib, _ := filepath.Abs(filepath.Join("..", "..", "scenarios"))
+	dst := filepath.Join(t.TempDir(), "corpus")
+	for i := 0; i < 5; i++ {
+		r := startTool(t, nil, "corpus", "add", "--jobs", "2", "-o", dst, lib)
+		if !r.waitChildren(30*time.Second, "--start-method") {
+			t.Fatalf("forkfuzz started no program\n%s", r.stderr.String())
+		}
+		time.Sleep(time.Duration(rng.Intn(3000)) * time.Millisecond)
+		r.cmd.Process.Signal(syscall.SIGKILL)
+		if !r.waitExit(10 * time.Second) {
+			t.Fatal("forkfuzz still running 10 s after SIGKILL")
+		}
+		if left := r.leftAfter(5 * time.Second); len(left) > 0 {
+			t.Errorf("kill %d: %d processes left: %v", i, len(left), left)
+		}
+		if _, errs := corpus.Load(dst); len(errs) > 0 && !os.IsNotExist(errors.Unwrap(errs[0])) {
+			t.Fatalf("kill %d: corpus does not load: %q", i, errs)
+		}
+	}
+	entries, _ := corpus.Load(dst)
+	t.Logf("%d entries after 5 kills", len(entries))
 }

@@ -18,6 +18,15 @@ func (p *bytePicker) n(max int) int {
 
 func (p *bytePicker) pick(from []string) string { return from[p.n(len(from))] }
 
+// count picks a number for a count option: 0 (the default) first, then
+// values around and outside the valid range.
+func (p *bytePicker) count(max int) int {
+	if v := p.n(max + 4); v != 0 {
+		return v - 2
+	}
+	return 0
+}
+
 // Few names, so that references often hit something declared, plus the
 // hostile ones that must never pass the name rule.
 var fuzzNames = []string{"L", "M", "t", "ev", "held", "", "ff_x", "a b", "x\n", "é", "__import__('os')",
@@ -27,7 +36,11 @@ var fuzzKinds = append(append([]Kind{}, Kinds...), "", "padlock")
 var fuzzOps = []Op{OpTake, OpRelease, OpUse, OpPark, OpSignal, OpWait, OpStart, OpFork, OpExit, "", "jump"}
 
 func (p *bytePicker) steps(depth int) []Step {
-	steps := make([]Step, p.n(6))
+	n := p.n(6)
+	if n == 0 {
+		return nil // as Parse leaves an empty list
+	}
+	steps := make([]Step, n)
 	for i := range steps {
 		st := &steps[i]
 		st.Op = fuzzOps[p.n(len(fuzzOps))]
@@ -41,16 +54,24 @@ func (p *bytePicker) steps(depth int) []Step {
 			st.Thread = p.pick(fuzzNames)
 		}
 		if st.Op == OpFork || p.n(8) == 1 {
-			vias := []Via{ViaOSFork, ViaProcess, ViaPool, "", "spawn"}
-			st.Fork = &Fork{Via: vias[p.n(len(vias))], Processes: p.n(12) - 2, Tasks: p.n(70) - 2}
-			if depth < 2 {
-				st.Fork.Child = p.steps(depth + 1)
-			}
+			st.Fork = p.fork(depth)
 		}
 	}
 	return steps
 }
 
+func (p *bytePicker) fork(depth int) *Fork {
+	vias := []Via{ViaOSFork, ViaProcess, ViaPool, "", "spawn"}
+	f := &Fork{Via: vias[p.n(len(vias))], Processes: p.count(MaxProcesses), Tasks: p.count(MaxTasks)}
+	if depth < 2 {
+		f.Child = p.steps(depth + 1)
+	}
+	return f
+}
+
+// fuzzScenario builds a scenario from data. Choice 0 is always a sensible
+// one, so short inputs build small valid scenarios (no bytes: a bare fork)
+// and mutations reach the rules from there.
 func fuzzScenario(data []byte) *Scenario {
 	p := &bytePicker{b: data}
 	s := &Scenario{Name: []string{"x", "ok-name", "", "Bad", "a\nb"}[p.n(5)], About: []string{"", "about", "a\x00b", "\u202e", "\"\"\""}[p.n(5)]}
@@ -60,7 +81,7 @@ func fuzzScenario(data []byte) *Scenario {
 		case 1:
 			r.Target = []string{TargetPipe, TargetStdout, "file"}[p.n(3)]
 		case 2:
-			r.Workers = p.n(12) - 2
+			r.Workers = p.count(MaxWorkers)
 		}
 		s.Resources = append(s.Resources, r)
 	}
@@ -68,6 +89,9 @@ func fuzzScenario(data []byte) *Scenario {
 		s.Threads = append(s.Threads, Thread{Name: p.pick(fuzzNames), Steps: p.steps(0)})
 	}
 	s.Main = p.steps(0)
+	if p.n(8) != 7 {
+		s.Main = append(s.Main, Step{Op: OpFork, Fork: p.fork(0)})
+	}
 	s.Unguarded = p.n(4) == 1
 	for i := p.n(3); i > 0; i-- {
 		e := Expect{Python: []string{"", "3.12", ">=3.8", "3.13-3.8", "x"}[p.n(5)], Verdicts: map[string]Verdict{}}
@@ -130,4 +154,12 @@ func namesOf(s *Scenario) []string {
 	}
 	steps(s.Main)
 	return names
+}
+
+// TestFuzzScenarioBase: no bytes build a valid scenario, so FuzzValidate
+// starts from what Validate accepts rather than from a wall of errors.
+func TestFuzzScenarioBase(t *testing.T) {
+	if err := fuzzScenario(nil).Validate(); err != nil {
+		t.Fatalf("fuzzScenario(nil): %v", err)
+	}
 }
