@@ -19,7 +19,7 @@ import (
 // Exit codes shared by every command.
 const (
 	exitOK       = 0 // everything matched
-	exitMismatch = 1 // a verdict differed from what was expected, or a deadlock was found
+	exitMismatch = 1 // a verdict differed from what was expected, a deadlock was found, or interrupted
 	exitUsage    = 2 // bad usage or bad input
 )
 
@@ -73,5 +73,5 @@ func usage(w *os.File) {
 		fmt.Fprintf(w, "  %-10s %s\n", n, commands[n].summary)
 	}
 	fmt.Fprintln(w, "\nRun 'forkfuzz COMMAND --help' for a command's flags.")
-	fmt.Fprintln(w, "Exit codes: 0 all verdicts as expected, 1 a verdict differed (or a deadlock was found), 2 bad usage or input.")
+	fmt.Fprintln(w, "Exit codes: 0 all verdicts as expected, 1 a verdict differed (or a deadlock was found, or interrupted), 2 bad usage or input.")
 }

@@ -2,9 +2,12 @@ package main
 
 import (
 	"errors"
+	"io/fs"
 	"math/rand"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -13,18 +16,14 @@ import (
 	"github.com/forkfuzz/forkfuzz/harness/corpus"
 )
 
-// TestSignalsLeaveNothing starts run, replay and fuzz on real scenarios,
+// TestSignalsLeaveNothing starts run, replay, matrix and fuzz on real scenarios,
 // stops each in the middle with SIGINT, SIGTERM or SIGKILL, and checks that
 // no process of theirs is left and that the exit says what happened.
 func TestSignalsLeaveNothing(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs forkfuzz and Python")
 	}
-	seed := time.Now().UnixNano()
-	if s := os.Getenv("FORKFUZZ_TEST_SEED"); s != "" {
-		seed = int64(len(s)) // any fixed value reproduces the delays closely enough
-	}
-	t.Logf("seed %d (delays before each signal)", seed)
+	seed := testSeed(t)
 	rng := rand.New(rand.NewSource(seed))
 	lib, err := filepath.Abs(filepath.Join("..", "..", "scenarios"))
 	if err != nil {
@@ -40,6 +39,9 @@ func TestSignalsLeaveNothing(t *testing.T) {
 		{"replay", func(t *testing.T) []string {
 			dir, _ := replayCorpus(t)
 			return []string{"replay", "--runs", "100", "--jobs", "2", dir}
+		}},
+		{"matrix", func(t *testing.T) []string {
+			return []string{"matrix", "--python", "python3", "--jobs", "2", "-o", filepath.Join(t.TempDir(), "m.md"), lib}
 		}},
 		{"fuzz", func(t *testing.T) []string {
 			return []string{"fuzz", "--budget", "60s", "--jobs", "2", "--seed", "7", "--corpus", filepath.Join(t.TempDir(), "corpus")}
@@ -138,22 +140,22 @@ func TestKillWithForkedChild(t *testing.T) {
 
 // TestCorpusAddKilled kills `forkfuzz corpus add` with SIGKILL at random
 // moments, several times into one corpus: every entry there loads (complete
-// or absent), and no process of the killed runs is left.
+// or absent), and no process of the killed runs is left. (The corpus
+// package's TestWriterKilled aims the kills at the writes themselves.)
 func TestCorpusAddKilled(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs forkfuzz and Python")
 	}
-	seed := time.Now().UnixNano()
-	t.Logf("seed %d", seed)
-	rng := rand.New(rand.NewSource(seed))
+	rng := rand.New(rand.NewSource(testSeed(t)))
 	lib, _ := filepath.Abs(filepath.Join("..", "..", "scenarios"))
 	dst := filepath.Join(t.TempDir(), "corpus")
-	for i := 0; i < 5; i++ {
+	const kills = 4
+	for i := 0; i < kills; i++ {
 		r := startTool(t, nil, "corpus", "add", "--jobs", "2", "-o", dst, lib)
 		if !r.waitChildren(30*time.Second, "--start-method") {
 			t.Fatalf("forkfuzz started no program\n%s", r.stderr.String())
 		}
-		time.Sleep(time.Duration(rng.Intn(3000)) * time.Millisecond)
+		time.Sleep(time.Duration(rng.Intn(2000)) * time.Millisecond)
 		r.cmd.Process.Signal(syscall.SIGKILL)
 		if !r.waitExit(10 * time.Second) {
 			t.Fatal("forkfuzz still running 10 s after SIGKILL")
@@ -161,10 +163,61 @@ func TestCorpusAddKilled(t *testing.T) {
 		if left := r.leftAfter(5 * time.Second); len(left) > 0 {
 			t.Errorf("kill %d: %d processes left: %v", i, len(left), left)
 		}
-		if _, errs := corpus.Load(dst); len(errs) > 0 && !os.IsNotExist(errors.Unwrap(errs[0])) {
+		// No folder yet is fine: killed before the first entry.
+		if _, errs := corpus.Load(dst); len(errs) > 0 && !errors.Is(errs[0], fs.ErrNotExist) {
 			t.Fatalf("kill %d: corpus does not load: %q", i, errs)
 		}
 	}
 	entries, _ := corpus.Load(dst)
-	t.Logf("%d entries after 5 kills", len(entries))
+	t.Logf("%d entries after %d kills", len(entries), kills)
+}
+
+// testSeed is the seed of a test's random delays: FORKFUZZ_TEST_SEED if set,
+// else the clock; it is logged so that a failure can be replayed.
+func testSeed(t *testing.T) int64 {
+	seed := time.Now().UnixNano()
+	if s, err := strconv.ParseInt(os.Getenv("FORKFUZZ_TEST_SEED"), 10, 64); err == nil {
+		seed = s
+	}
+	t.Logf("seed %d (FORKFUZZ_TEST_SEED)", seed)
+	return seed
+}
+
+// TestTraceSignals stops `forkfuzz trace` of a program that forked, with
+// SIGINT and with SIGKILL: neither the program nor its child may be left.
+func TestTraceSignals(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs forkfuzz and Python")
+	}
+	// The interpreter itself, not a pyenv shim whose helpers carry the same
+	// arguments: the processes counted below are the program and its child.
+	out, err := exec.Command("python3", "-c", "import sys; print(sys.executable)").Output()
+	if err != nil {
+		t.Skipf("no python3: %v", err)
+	}
+	python := strings.TrimSpace(string(out))
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGKILL} {
+		t.Run(signalName(sig), func(t *testing.T) {
+			r := startTool(t, nil, "trace", "--", python, "-c", "import os, time; os.fork(); time.sleep(600)")
+			deadline := time.Now().Add(20 * time.Second)
+			for n := 0; n < 2; {
+				if time.Now().After(deadline) || r.waitExit(10*time.Millisecond) {
+					t.Fatalf("never saw the program and its child\n%s", r.stderr.String())
+				}
+				n = 0
+				for _, p := range r.others() {
+					if strings.HasPrefix(p.cmdline, python+" -c") {
+						n++
+					}
+				}
+			}
+			r.cmd.Process.Signal(sig)
+			if !r.waitExit(10 * time.Second) {
+				t.Fatalf("forkfuzz trace still running 10 s after %s", signalName(sig))
+			}
+			if left := r.leftAfter(5 * time.Second); len(left) > 0 {
+				t.Errorf("%d processes left after %s: %v", len(left), signalName(sig), left)
+			}
+		})
+	}
 }

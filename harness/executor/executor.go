@@ -62,7 +62,7 @@ type Server struct {
 type Request struct {
 	Program string
 	Args    []string
-	Dir     string
+	Dir     string // "" is our working directory, as for os/exec
 	Env     []string
 	// Stdout and Stderr are the case's fd 1 and 2; the caller keeps (and
 	// closes) its copies. When nil, Launch makes a pipe, readable from Case.
@@ -109,7 +109,6 @@ func Start(ctx context.Context, python string, env []string) (*Server, error) {
 	fc, err := net.FileConn(ours)
 	ours.Close()
 	if err != nil {
-		theirs.Close()
 		return nil, fmt.Errorf("executor %s: %w", python, err)
 	}
 	conn := fc.(*net.UnixConn)
@@ -121,9 +120,9 @@ func Start(ctx context.Context, python string, env []string) (*Server, error) {
 	cmd := exec.Command(python, "-c", serverSource)
 	cmd.Env, cmd.Stdout, cmd.Stderr = env, outW, outW
 	cmd.ExtraFiles = []*os.File{theirs} // fd 3
-	// Its own group, so that a case's group kill never reaches it; and it
-	// dies with us (see startLocked).
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	// Its own group, so that a case's group kill never reaches it. When we
+	// die it gets SIGTERM (see startLocked) and takes its cases with it.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
 	err = startLocked(cmd)
 	outW.Close()
 	if err != nil {
@@ -159,6 +158,7 @@ func (s *Server) ready() error {
 	n, _, _, _, err := s.conn.ReadMsgUnix(buf, nil)
 	s.conn.SetReadDeadline(time.Time{})
 	if err != nil || !bytes.HasPrefix(buf[:n], []byte("R ")) {
+		syscall.Kill(-s.Pid, syscall.SIGKILL)
 		<-s.exited
 		return fmt.Errorf("executor %s: no hello (%v): %s", s.Python, err, s.out.String())
 	}
@@ -171,13 +171,24 @@ func (s *Server) Launch(req Request) (*Case, error) {
 	if startupKey(req.Env) != s.startup {
 		return nil, ErrStartupEnv
 	}
+	if req.Dir == "" {
+		var err error
+		if req.Dir, err = os.Getwd(); err != nil {
+			return nil, fmt.Errorf("executor: %w", err)
+		}
+	}
 	c := &Case{started: make(chan error, 1), done: make(chan struct{})}
 	stdout, stderr, err := c.files(req)
 	if err != nil {
 		return nil, fmt.Errorf("executor: %w", err)
 	}
-	defer stdout.Close()
-	defer stderr.Close()
+	// Our pipes' write ends are the case's now; the caller's files stay its own.
+	if req.Stdout == nil {
+		defer stdout.Close()
+	}
+	if req.Stderr == nil {
+		defer stderr.Close()
+	}
 	msg := request(req)
 	if len(msg) > maxRequest-32 {
 		c.closeReaders()
@@ -196,6 +207,8 @@ func (s *Server) Launch(req Request) (*Case, error) {
 	s.mu.Unlock()
 
 	msg = append([]byte(strconv.FormatUint(id, 10)+"\x00"), msg...)
+	// Fd also makes them blocking, as os/exec does for a child's files: a
+	// write to a full pipe must block, not fail.
 	rights := syscall.UnixRights(int(stdout.Fd()), int(stderr.Fd()))
 	if _, _, err := s.conn.WriteMsgUnix(msg, rights, nil); err != nil {
 		s.forget(id)
@@ -209,29 +222,23 @@ func (s *Server) Launch(req Request) (*Case, error) {
 	return c, nil
 }
 
-// files returns the case's fd 1 and 2 (dups, closed after sending), making
-// pipes when the request has none.
+// files returns the case's fd 1 and 2: the request's, or the write ends of
+// new pipes whose read ends become c.Stdout and c.Stderr.
 func (c *Case) files(req Request) (stdout, stderr *os.File, err error) {
-	pick := func(f *os.File, r **os.File) (*os.File, error) {
-		if f != nil {
-			fd, err := syscall.Dup(int(f.Fd()))
-			if err != nil {
-				return nil, err
-			}
-			syscall.CloseOnExec(fd)
-			return os.NewFile(uintptr(fd), f.Name()), nil
+	stdout, stderr = req.Stdout, req.Stderr
+	if stdout == nil {
+		if c.Stdout, stdout, err = os.Pipe(); err != nil {
+			return nil, nil, err
 		}
-		pr, pw, err := os.Pipe()
-		*r = pr
-		return pw, err
 	}
-	if stdout, err = pick(req.Stdout, &c.Stdout); err != nil {
-		return nil, nil, err
-	}
-	if stderr, err = pick(req.Stderr, &c.Stderr); err != nil {
-		stdout.Close()
-		c.closeReaders()
-		return nil, nil, err
+	if stderr == nil {
+		if c.Stderr, stderr, err = os.Pipe(); err != nil {
+			if req.Stdout == nil {
+				stdout.Close()
+			}
+			c.closeReaders()
+			return nil, nil, err
+		}
 	}
 	return stdout, stderr, nil
 }

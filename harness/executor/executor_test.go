@@ -10,7 +10,6 @@ import (
 	"reflect"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/forkfuzz/forkfuzz/harness/python"
 )
@@ -136,16 +135,4 @@ func TestCaseStatus(t *testing.T) {
 			}
 		})
 	}
-}
-
-// waitGone waits until pid no longer exists (a zombie counts as existing).
-func waitGone(pid int, d time.Duration) bool {
-	deadline := time.Now().Add(d)
-	for time.Now().Before(deadline) {
-		if _, err := os.Stat(filepath.Join("/proc", itoa(pid))); err != nil {
-			return true
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	return false
 }

@@ -56,7 +56,12 @@ func (p *Pool) server(python string, env []string) (*Server, error) {
 			p.servers[key] = e
 		}
 		p.mu.Unlock()
-		e.once.Do(func() { e.s, e.err = Start(p.ctx, python, env) })
+		e.once.Do(func() {
+			s, err := Start(p.ctx, python, env)
+			p.mu.Lock() // Servers reads e.s under the lock
+			e.s, e.err = s, err
+			p.mu.Unlock()
+		})
 		err := e.err
 		if err == nil {
 			if err = e.s.Err(); err == nil {
@@ -97,4 +102,17 @@ func (p *Pool) Close() error {
 	}
 	wg.Wait()
 	return nil
+}
+
+// Servers lists the running servers (for measurements).
+func (p *Pool) Servers() []*Server {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []*Server
+	for _, e := range p.servers {
+		if e.s != nil && e.s.Err() == nil {
+			out = append(out, e.s)
+		}
+	}
+	return out
 }

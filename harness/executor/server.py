@@ -11,10 +11,18 @@
 #   Go -> server: ID \0 CWD \0 NARGS \0 ARGV... \0 ENV...   with 2 fds (stdout, stderr)
 #   server -> Go: "R PID" ready; "S ID PID" started; "F ID WHY" not started;
 #                 "X ID STATUS" exited (raw wait status).
-import argparse, faulthandler, multiprocessing, os, signal, sys, threading, traceback  # noqa: E401,F401
-import array, select, socket  # noqa: E401  (already imported by multiprocessing.reduction)
+import sys
+
+# `-c` put "" (our cwd) first on sys.path: never import from there. A case
+# gets its program's folder there instead, as `python PROGRAM` does.
+del sys.path[0]
+
+import argparse, faulthandler, multiprocessing, os, signal, threading, traceback  # noqa: E401,E402,F401
+import array, select, socket, time  # noqa: E401,E402  (already imported by the above)
 
 _BEFORE = set(sys.modules)
+import gc  # noqa: E402
+
 try:
     # prctl: the server reaps its cases' orphans, and a case dies with the server.
     import ctypes
@@ -27,26 +35,39 @@ _EXTRA = set(sys.modules) - _BEFORE
 
 _PR_SET_PDEATHSIG, _PR_SET_CHILD_SUBREAPER = 1, 36
 _MAX_REQUEST = 1 << 18
+_CASES = {}  # pid -> request id, of every case not yet reaped
+
+
+def _on_term(signum, frame):
+    """Go is gone (our parent-death signal) or asks us to stop: take every
+    case's process group with us."""
+    _shutdown()
+    os._exit(0)
 
 
 def _serve():
-    """Answer requests until Go goes away; returns (in a forked case only)
-    the program path and argv to run."""
+    """Answer requests until Go goes away (then return None). In a forked
+    case it returns the program to run."""
     sock = socket.socket(fileno=3)
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_w, False)
     signal.set_wakeup_fd(wake_w)
     signal.signal(signal.SIGCHLD, lambda signum, frame: None)  # only to wake select
+    signal.signal(signal.SIGTERM, _on_term)
     if _prctl is not None:
         _prctl(_PR_SET_CHILD_SUBREAPER, 1)
     server = os.getpid()
-    cases = {}  # pid -> request id
+    # Every object of ours, frozen out of the cyclic GC: a case's final
+    # collections then skip them, and its exit touches (and copies on write)
+    # half as much memory. Not something a scenario can observe.
+    gc.collect()
+    gc.freeze()
     sock.send(b"R %d" % server)
     while True:
         ready, _, _ = select.select([sock, wake_r], [], [])
         if wake_r in ready:
             os.read(wake_r, 4096)
-            _reap(sock, cases)
+            _reap(sock)
         if sock not in ready:
             continue
         fds = []
@@ -57,7 +78,7 @@ def _serve():
         if not data:  # Go closed its end: kill and reap every case, then leave
             for fd in fds:
                 os.close(fd)
-            _shutdown(cases)
+            _shutdown()
             return None
         rid, request = data.split(b"\0", 1)
         if len(fds) != 2:
@@ -80,7 +101,7 @@ def _serve():
             os.setpgid(pid, pid)  # also here, so the group exists when Go hears of it
         except OSError:
             pass  # the child did it first, or has already exited
-        cases[pid] = rid
+        _CASES[pid] = rid
         sock.send(b"S %s %d" % (rid, pid))
 
 
@@ -93,7 +114,7 @@ def _receive(sock):
     return data, list(fds)
 
 
-def _reap(sock, cases):
+def _reap(sock):
     while True:
         try:
             pid, status = os.waitpid(-1, os.WNOHANG)
@@ -101,24 +122,26 @@ def _reap(sock, cases):
             return
         if pid == 0:
             return
-        rid = cases.pop(pid, None)
+        rid = _CASES.pop(pid, None)
         if rid is not None:  # else an orphan of a case, adopted as subreaper
             sock.send(b"X %s %d" % (rid, status))
 
 
-def _shutdown(cases):
-    for pid in cases:
+def _shutdown():
+    """Kill every case's group and reap it, and every orphan of it (we are
+    their subreaper); give up after 2 s (a process that left its group)."""
+    for pid in _CASES:
         try:
             os.killpg(pid, signal.SIGKILL)
         except OSError:
             pass
-    while True:
+    deadline = time.monotonic() + 2
+    while time.monotonic() < deadline:
         try:
-            os.waitpid(-1, 0)
+            if os.waitpid(-1, os.WNOHANG)[0] == 0:
+                time.sleep(0.001)
         except ChildProcessError:
             return
-        except InterruptedError:
-            continue
 
 
 def _become_case(request, fds, sock, pipes, server):
@@ -129,6 +152,7 @@ def _become_case(request, fds, sock, pipes, server):
         os.setpgid(0, 0)
         signal.set_wakeup_fd(-1)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
         if _prctl is not None:
             _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
             if os.getppid() != server:  # the server died before prctl
@@ -152,7 +176,9 @@ def _become_case(request, fds, sock, pipes, server):
             sys.modules.pop(name, None)
         program = argv[0]
         sys.argv = argv
-        sys.path[0] = os.path.dirname(os.path.realpath(program))
+        if hasattr(sys, "orig_argv"):  # 3.10+: ours says -c SOURCE
+            sys.orig_argv = sys.orig_argv[:1] + argv
+        sys.path.insert(0, os.path.dirname(os.path.realpath(program)))
         return program
     except BaseException as error:
         os.write(2, ("forkfuzz executor: case setup: %r\n" % (error,)).encode())
@@ -163,11 +189,14 @@ def _run(program):
     """Run program as __main__, in a module of its own (spawn-style pickling
     by reference finds its functions in sys.modules["__main__"]). An
     uncaught exception is printed without our frames and exits 1."""
+    ours = sys.modules["__main__"]  # made by the interpreter's start-up, like a fresh one's
     main = type(sys)("__main__")
+    if hasattr(ours, "__annotations__"):  # 3.8-3.13 give __main__ an empty one
+        main.__annotations__ = {}
+    main.__builtins__ = sys.modules["builtins"]
     main.__file__ = program
     main.__cached__ = None
-    main.__builtins__ = sys.modules["builtins"]
-    main.__spec__ = None
+    main.__loader__ = sys.modules["_frozen_importlib_external"].SourceFileLoader("__main__", program)
     with open(program, "rb") as f:
         code = compile(f.read(), program, "exec", dont_inherit=True)
     sys.modules["__main__"] = main

@@ -258,6 +258,9 @@ func (c *Campaign) handle(ctx context.Context, r judged) {
 		}
 		return
 	}
+	// The oracle's run and the shrinker's agree on the key unless a run
+	// flaked between them; either way both now name this finding.
+	c.recorded[r.j.Key] = true
 	c.recorded[f.Key] = true
 	c.sum.Signatures++
 	c.sum.Found = append(c.sum.Found, *f)
@@ -273,7 +276,7 @@ func (c *Campaign) record(ctx context.Context, r judged) (*Finding, error) {
 	if err != nil {
 		return nil, err
 	}
-	f := &Finding{Case: r.i, Seed: r.seed, Key: r.j.Key, Signature: red.Signature, Original: r.s,
+	f := &Finding{Case: r.i, Seed: r.seed, Key: red.Signature.Key(), Signature: red.Signature, Original: r.s,
 		Minimal: red.Minimal.Clone(), Shrink: red.Stats, Verdicts: map[string]scenario.Verdict{
 			scenario.MethodFork:  red.Fork.Verdict,
 			scenario.MethodSpawn: red.Spawn.Verdict,

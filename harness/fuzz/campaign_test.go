@@ -50,7 +50,7 @@ func campaign(t *testing.T, seed int64, cases int) (Summary, []outcome, string) 
 // FORKFUZZ_LONG=1 runs the full --budget 200 (minutes).
 func TestCampaignDeterministic(t *testing.T) {
 	seed := testSeed(t, 1)
-	cases := 8
+	cases := 6
 	if os.Getenv("FORKFUZZ_LONG") == "1" && !testing.Short() {
 		cases = 200
 	}

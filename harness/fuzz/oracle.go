@@ -63,8 +63,16 @@ func Judge(ctx context.Context, r *Runner, s *scenario.Scenario, confirm []strin
 	}
 	sig, ok := signature.Of(s, res)
 	if !ok {
-		j.Class = ClassNoSig
-		return j
+		// Proved, but the stuck step or stack was not read: once more.
+		if res, err = r.Run(ctx, s, scenario.MethodFork); err != nil {
+			j.Class, j.Reason = ClassStopped, err.Error()
+			return j
+		}
+		if sig, ok = signature.Of(s, res); !ok {
+			j.Class, j.Reason = ClassNoSig, string(res.Verdict)+": "+res.Reason
+			return j
+		}
+		j.Fork = res
 	}
 	j.Signature, j.Key = sig, sig.Key()
 	if known != nil && known(j.Key) {

@@ -57,21 +57,39 @@ func Reduce(ctx context.Context, r *Runner, s *scenario.Scenario) (*Reduction, e
 		n++
 		return r.runFor(ctx, c, method, timeout)
 	}
-	first, err := runOn(s, scenario.MethodFork)
+	// sign runs c under fork and signs the result. A proved deadlock whose
+	// stuck step or stack was not read (a lost dump) is run once more.
+	sign := func(c *scenario.Scenario) (run.Result, signature.Signature, bool, error) {
+		res, err := runOn(c, scenario.MethodFork)
+		if err != nil {
+			return res, signature.Signature{}, false, err
+		}
+		g, ok := signature.Of(c, res)
+		if !ok && res.Verdict == scenario.Deadlock {
+			if res, err = runOn(c, scenario.MethodFork); err != nil {
+				return res, signature.Signature{}, false, err
+			}
+			g, ok = signature.Of(c, res)
+		}
+		return res, g, ok, nil
+	}
+	first, sig, ok, err := sign(s)
 	if err != nil {
 		return nil, err
+	}
+	switch {
+	case !ok && first.Verdict == scenario.Deadlock:
+		return nil, fmt.Errorf("%s: deadlocks under fork, but twice without a stuck step and stack to sign", s.Name)
+	case !ok:
+		return nil, &NotDeadlockError{Result: first}
 	}
 	// A candidate with the same bug is proved about as fast as the original;
 	// only unproven hangs wait for the timeout, and they never match.
 	timeout = max(minShrinkTimeout, 5*time.Duration(first.ElapsedMS*float64(time.Millisecond)))
-	sig, ok := signature.Of(s, first)
-	if !ok {
-		return nil, &NotDeadlockError{Result: first}
-	}
 	key := sig.Key()
-	if again, err := runOn(s, scenario.MethodFork); err != nil {
+	if again, g, _, err := sign(s); err != nil {
 		return nil, err
-	} else if g, _ := signature.Of(s, again); g.Key() != key {
+	} else if g.Key() != key {
 		return nil, fmt.Errorf("%s: %w (first %s, then %s)", s.Name, ErrFlake, sig, describe(s, again))
 	}
 	last := first
@@ -81,11 +99,9 @@ func Reduce(ctx context.Context, r *Runner, s *scenario.Scenario) (*Reduction, e
 		return func(c *scenario.Scenario) bool {
 			var res run.Result
 			for i := 0; i < 2; i++ { // once, then confirmed once
+				var g signature.Signature
 				var err error
-				if res, err = runOn(c, scenario.MethodFork); err != nil {
-					return false
-				}
-				if g, ok := signature.Of(c, res); !ok || g.Key() != key {
+				if res, g, _, err = sign(c); err != nil || g.Key() != key {
 					return false
 				}
 			}

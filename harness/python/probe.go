@@ -13,6 +13,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/forkfuzz/forkfuzz/harness/guard"
 )
 
 // probeTimeout bounds one probe: a healthy interpreter answers in tens of
@@ -131,10 +133,15 @@ func runBounded(ctx context.Context, timeout time.Duration, name string, args ..
 	cmd.WaitDelay = 500 * time.Millisecond
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
+	err := cmd.Start()
+	if err == nil {
+		guard.Add(cmd.Process.Pid) // a hung shim dies with forkfuzz, even on SIGKILL
+		err = cmd.Wait()
+	}
 	if cmd.Process != nil {
 		// Leave nothing behind, even a background child of a script that exited.
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		guard.Remove(cmd.Process.Pid)
 	}
 	if err == nil {
 		return stdout.Bytes(), nil

@@ -122,11 +122,13 @@ func checkInert(t *testing.T, s *scenario.Scenario, opts Options) {
 	}
 }
 
-// fuzzSeeds adds every scenario of testdata and of the library.
+// fuzzSeeds adds every scenario of testdata, of the hostile corpus and of
+// the library.
 func fuzzSeeds(f *testing.F) {
 	paths, _ := filepath.Glob("testdata/*.yaml")
+	hostile, _ := filepath.Glob("testdata/hostile/*.yaml")
 	lib, _ := filepath.Glob("../../scenarios/*.yaml")
-	for _, p := range append(paths, lib...) {
+	for _, p := range append(append(paths, hostile...), lib...) {
 		data, err := os.ReadFile(p)
 		if err != nil {
 			f.Fatal(err)

@@ -89,6 +89,18 @@ func fuzzScenario(data []byte) *Scenario {
 		s.Threads = append(s.Threads, Thread{Name: p.pick(fuzzNames), Steps: p.steps(0)})
 	}
 	s.Main = p.steps(0)
+	// Usually start every thread and wait for every park, as a valid
+	// scenario must: without this, almost no input with threads is valid.
+	for _, t := range s.Threads {
+		if p.n(4) != 3 {
+			s.Main = append(s.Main, Step{Op: OpStart, Thread: t.Name})
+		}
+		for _, st := range t.Steps {
+			if st.Op == OpPark && p.n(4) != 3 {
+				s.Main = append(s.Main, Step{Op: OpWait, Event: st.Event})
+			}
+		}
+	}
 	if p.n(8) != 7 {
 		s.Main = append(s.Main, Step{Op: OpFork, Fork: p.fork(0)})
 	}

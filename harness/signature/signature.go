@@ -27,9 +27,12 @@ type Signature struct {
 const maxFrames = 6
 
 // Of derives the signature of a deadlock result of s. It reports false when r
-// is not a proved deadlock or names no stuck step that s explains.
+// is not a proved deadlock, names no stuck step that s explains, or has no
+// stuck stack: a stuck process always runs some Python code, so an empty
+// stack means the dump was lost, and a key without frames would pass for a
+// new bug.
 func Of(s *scenario.Scenario, r run.Result) (Signature, bool) {
-	if s == nil || r.Verdict != scenario.Deadlock || r.Evidence == nil {
+	if s == nil || r.Verdict != scenario.Deadlock || r.Evidence == nil || len(r.Frames) == 0 {
 		return Signature{}, false
 	}
 	st, ok := lastStep(r.Events, r.Evidence.Pid)
@@ -85,14 +88,29 @@ func inStack(frames []string, k scenario.Kind) bool {
 
 // Key is the deduplication key: it names kinds and operations, never resource
 // or thread names, line numbers, interpreter paths or pids. A take and a use
-// block in the same acquire, so the key does not tell them apart.
+// block in the same acquire, so the key does not tell them apart. Of the
+// frames it keeps the two ends, where the process waits and the program's
+// call into the library: a frame line of a dump can be garbled by another
+// process writing to the same stderr, and the frames between the ends add
+// little (which multiprocessing path led to a stuck fork).
 func (g Signature) Key() string {
 	blocked := g.Blocked
 	if rest, ok := strings.CutPrefix(blocked, string(scenario.OpTake)+" "); ok {
 		blocked = string(scenario.OpUse) + " " + rest
 	}
-	parts := append([]string{string(g.Kind), g.Held, g.Where, blocked}, g.Frames...)
+	parts := []string{string(g.Kind), g.Held, g.Where, blocked}
+	if n := len(g.Frames); n > 0 {
+		parts = append(parts, g.Frames[0])
+		if last := g.Frames[n-1]; n > 1 && isOwn(last) {
+			parts = append(parts, last)
+		}
+	}
 	return strings.Join(parts, "|")
+}
+
+// isOwn reports whether a normalised frame is of the program's own code.
+func isOwn(frame string) bool {
+	return strings.HasPrefix(frame, "program:") || strings.HasPrefix(frame, "ffmod:")
 }
 
 // String is the signature for a person, on one line.

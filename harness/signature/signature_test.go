@@ -91,9 +91,14 @@ func TestOf(t *testing.T) {
 				s.Main = append([]scenario.Step{{Op: scenario.OpTake, Resource: "L"}}, s.Main...)
 				return s
 			}(),
-			r:    deadlock(20, "child", nil, stepEvent(20, "child", "child:0 use L")),
-			want: Signature{Kind: scenario.Lock, Held: "main take lock", Where: "child", Blocked: "use lock"},
+			r:    deadlock(20, "child", []run.Frame{{File: "/tmp/p.py", Line: 50, Func: "child"}}, stepEvent(20, "child", "child:0 use L")),
+			want: Signature{Kind: scenario.Lock, Held: "main take lock", Where: "child", Blocked: "use lock", Frames: []string{"program:child"}},
 			ok:   true,
+		},
+		{
+			name: "stack dump lost",
+			s:    holderScenario("L", scenario.Lock, false),
+			r:    deadlock(20, "child", nil, stepEvent(20, "child", "child:0 use L")),
 		},
 		{
 			name: "not a deadlock",
@@ -103,7 +108,7 @@ func TestOf(t *testing.T) {
 		{
 			name: "no step event from the stuck pid",
 			s:    holderScenario("L", scenario.Lock, false),
-			r:    deadlock(99, "child", nil, stepEvent(20, "child", "child:0 use L")),
+			r:    deadlock(99, "child", []run.Frame{{File: "/tmp/p.py", Func: "child"}}, stepEvent(20, "child", "child:0 use L")),
 		},
 	}
 	for _, tt := range tests {
@@ -130,6 +135,16 @@ func TestKeyIgnoresNames(t *testing.T) {
 		stepEvent(4242, "child", "child:3 take Other2")))
 	if a.Key() != b.Key() {
 		t.Errorf("keys differ:\n  %s\n  %s", a.Key(), b.Key())
+	}
+	// A middle frame lost to a garbled dump line does not change the key.
+	full := Signature{Kind: scenario.Queue, Frames: []string{"threading:__enter__", "queue:put", "program:child"}}
+	lost := Signature{Kind: scenario.Queue, Frames: []string{"threading:__enter__", "program:child"}}
+	if full.Key() != lost.Key() {
+		t.Errorf("a lost middle frame changes the key:\n  %s\n  %s", full.Key(), lost.Key())
+	}
+	other := Signature{Kind: scenario.Queue, Frames: []string{"threading:wait", "program:child"}}
+	if other.Key() == full.Key() {
+		t.Errorf("another innermost frame gives the same key %s", full.Key())
 	}
 	c := a
 	c.Where = "worker"

@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/forkfuzz/forkfuzz/harness/guard"
 	"github.com/forkfuzz/forkfuzz/harness/proc"
 )
 
@@ -90,6 +91,10 @@ func execute(ctx context.Context, o Options, env []string, traceDir string) (out
 		return out, fmt.Errorf("start: %w", err)
 	}
 	out.root = cmd.Process.Pid
+	// The traced tree has no parent-death signal: if forkfuzz is killed
+	// with SIGKILL, the guard kills the group instead.
+	guard.Add(out.root)
+	defer guard.Remove(out.root)
 	exited := make(chan *os.ProcessState, 1)
 	go func() {
 		st, _ := cmd.Process.Wait()

@@ -1,3 +1,4 @@
+_GLOBALS = sorted(globals())
 import argparse, faulthandler, multiprocessing, os, signal, sys, threading, traceback
 import json
 mods = sorted(m for m in sys.modules if m != "json" and not m.startswith("json."))
@@ -10,11 +11,12 @@ for s in range(1, signal.NSIG):
     sig[s] = h if isinstance(h, int) else getattr(h, "__name__", repr(h))
 print(json.dumps({
     "mods": mods, "threads": threading.active_count(), "sig": {str(k): str(v) for k, v in sig.items()},
-    "fds": sorted(os.listdir("/proc/self/fd")), "argv": sys.argv, "path0": sys.path[0], "cwd": os.getcwd(),
+    "fds": sorted(os.listdir("/proc/self/fd")), "argv": sys.argv, "path": sys.path, "cwd": os.getcwd(),
     "pgrp": os.getpgrp() == os.getpid(), "mpmain": sys.modules.get("__mp_main__") is sys.modules["__main__"],
     "name": __name__, "file": __file__, "env": dict(os.environ), "mask": sorted(int(x) for x in signal.pthread_sigmask(signal.SIG_BLOCK, [])),
     "stdout": [type(sys.stdout.buffer).__name__, sys.stdout.line_buffering, sys.stdout.encoding, getattr(sys.stdout.buffer, "raw", None).__class__.__name__, getattr(sys.stdout.buffer, "buffer_size", None)],
-    "dwb": sys.dont_write_bytecode, "flags": str(sys.flags),
+    "dwb": sys.dont_write_bytecode, "globals": _GLOBALS, "loader": type(__loader__).__name__,
+    "spec": repr(__spec__), "package": repr(__package__), "orig_argv": getattr(sys, "orig_argv", None), "flags": str(sys.flags),
     "sigcgt": [l for l in open("/proc/self/status") if l.startswith(("SigCgt", "SigIgn", "SigBlk"))],
 }, sort_keys=True))
 sys.exit(3)
