@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/forkfuzz/forkfuzz/harness/corpus"
 	"github.com/forkfuzz/forkfuzz/harness/fuzz"
 	"github.com/forkfuzz/forkfuzz/harness/python"
 	"github.com/forkfuzz/forkfuzz/harness/run"
@@ -42,6 +43,7 @@ type fuzzFlags struct {
 	jobs    int
 	timeout time.Duration
 	json    bool
+	shard   string
 }
 
 func fuzzMain(args []string) int {
@@ -55,6 +57,7 @@ func fuzzMain(args []string) int {
 	fs.IntVar(&f.jobs, "jobs", runtime.NumCPU(), "cases judged in parallel")
 	fs.DurationVar(&f.timeout, "timeout", fuzz.DefaultTimeout, "give up on an execution without proof after `DUR`")
 	fs.BoolVar(&f.json, "json", false, "print one JSON object per finding and a final summary object")
+	fs.StringVar(&f.shard, "shard", "", "run only shard `k/n` of the campaign: cases i with i mod n = k-1 (for CI matrices; merge the corpora afterwards)")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
@@ -66,6 +69,13 @@ func fuzzMain(args []string) int {
 	if err != nil {
 		errorf("fuzz", "%v", err)
 		return exitUsage
+	}
+	shard, shards := 0, 0
+	if f.shard != "" {
+		if shard, shards, err = corpus.ParseShard(f.shard); err != nil {
+			errorf("fuzz", "--shard: %v", err)
+			return exitUsage
+		}
 	}
 	confirm, err := confirmMethods(f.methods)
 	if err != nil || f.jobs < 1 || f.timeout <= 0 {
@@ -88,7 +98,8 @@ func fuzzMain(args []string) int {
 
 	out := &fuzzOutput{json: f.json, enc: json.NewEncoder(os.Stdout), tty: !f.json && isTerminal(os.Stderr)}
 	c := fuzz.New(fuzz.Config{Seed: f.seed, Cases: cases, Duration: dur, Confirm: confirm, Jobs: f.jobs,
-		Corpus: f.corpus, Runner: &fuzz.Runner{Python: py, Dir: dir, Timeout: f.timeout}, OnFinding: out.finding})
+		Corpus: f.corpus, Runner: &fuzz.Runner{Python: py, Dir: dir, Timeout: f.timeout}, OnFinding: out.finding,
+		Shard: shard, Shards: shards})
 	if !f.json {
 		fmt.Fprintf(os.Stderr, "forkfuzz fuzz: seed %d, budget %s, Python %s (%s), %d jobs, corpus %s\n",
 			f.seed, f.budget, py.Version, py.Path, f.jobs, f.corpus)

@@ -33,6 +33,10 @@ type Config struct {
 	// OnFinding, if set, is called in case order for each new signature,
 	// after it was written.
 	OnFinding func(Finding)
+	// Shard and Shards split one campaign over machines: this one runs the
+	// cases whose index i has i mod Shards == Shard-1 (Shard is 1-based).
+	// Zero Shards runs every case. Cases counts this shard's cases.
+	Shard, Shards int
 }
 
 // Finding is one new signature: a fork-only deadlock, shrunk and recorded.
@@ -148,7 +152,8 @@ func (c *Campaign) Progress() Summary {
 
 // judged is one case's judgement, on its way to the in-order handler.
 type judged struct {
-	i    int
+	i    int // order within this run
+	g    int // the case index in the whole campaign (differs when sharded)
 	seed int64
 	s    *scenario.Scenario
 	j    Judgement
@@ -166,9 +171,10 @@ func (c *Campaign) Run(ctx context.Context) Summary {
 		for i := 0; c.more(ctx, i); i++ {
 			i := i
 			p.Go(func() {
-				seed := CaseSeed(c.cfg.Seed, i)
+				g := c.caseIndex(i)
+				seed := CaseSeed(c.cfg.Seed, g)
 				s := Generate(seed)
-				results <- judged{i: i, seed: seed, s: s, j: Judge(ctx, c.cfg.Runner, s, c.cfg.Confirm, c.isRecorded)}
+				results <- judged{i: i, g: g, seed: seed, s: s, j: Judge(ctx, c.cfg.Runner, s, c.cfg.Confirm, c.isRecorded)}
 			})
 		}
 		p.Wait()
@@ -192,6 +198,14 @@ func (c *Campaign) Run(ctx context.Context) Summary {
 	sum := c.Progress()
 	sum.Stopped = ctx.Err() != nil
 	return sum
+}
+
+// caseIndex maps this run's i-th case to its index in the whole campaign.
+func (c *Campaign) caseIndex(i int) int {
+	if c.cfg.Shards <= 1 {
+		return i
+	}
+	return i*c.cfg.Shards + c.cfg.Shard - 1
 }
 
 // more says whether case i should start.
@@ -230,7 +244,7 @@ func (c *Campaign) count(r judged) {
 		c.sum.Hangs++
 	case ClassError:
 		c.sum.Errors++
-		c.fail("case %d (seed %d): %s", r.i, r.seed, r.j.Reason)
+		c.fail("case %d (seed %d): %s", r.g, r.seed, r.j.Reason)
 	case ClassNoSig:
 		c.sum.NoSig++
 	}
@@ -254,7 +268,7 @@ func (c *Campaign) handle(ctx context.Context, r judged) {
 		return
 	case err != nil:
 		if ctx.Err() == nil {
-			c.fail("case %d (seed %d): %v", r.i, r.seed, err)
+			c.fail("case %d (seed %d): %v", r.g, r.seed, err)
 		}
 		return
 	}
@@ -276,14 +290,14 @@ func (c *Campaign) record(ctx context.Context, r judged) (*Finding, error) {
 	if err != nil {
 		return nil, err
 	}
-	f := &Finding{Case: r.i, Seed: r.seed, Key: red.Signature.Key(), Signature: red.Signature, Original: r.s,
+	f := &Finding{Case: r.g, Seed: r.seed, Key: red.Signature.Key(), Signature: red.Signature, Original: r.s,
 		Minimal: red.Minimal.Clone(), Shrink: red.Stats, Verdicts: map[string]scenario.Verdict{
 			scenario.MethodFork:  red.Fork.Verdict,
 			scenario.MethodSpawn: red.Spawn.Verdict,
 		}}
 	f.Minimal.Name = fmt.Sprintf("fuzz-%s-%s", f.Signature.Kind, f.Minimal.Hash()[:8])
 	f.Minimal.About = fmt.Sprintf("Found by forkfuzz fuzz, case %d (seed %d); shrunk from %d to %d steps. Signature: %s.",
-		r.i, r.seed, stepCount(r.s), stepCount(f.Minimal), f.Signature)
+		r.g, r.seed, stepCount(r.s), stepCount(f.Minimal), f.Signature)
 	for _, m := range c.cfg.Confirm {
 		if _, ok := f.Verdicts[m]; ok {
 			continue

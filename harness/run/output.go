@@ -40,6 +40,9 @@ type stream struct {
 	synced   map[int]chan struct{} // marker number -> closed once read
 }
 
+// tagStem starts both trace and sync lines.
+var tagStem = []byte("@forkfuzz")
+
 // syncTag marks a line that sync wrote; it never reaches the text.
 var syncTag = []byte("@forkfuzz-sync ")
 
@@ -86,17 +89,20 @@ func (s *stream) feed(b []byte, now time.Time) {
 			break
 		}
 		line := s.partial[:i+1]
-		if n, ok := parseSync(line); ok {
-			if c := s.synced[n]; c != nil {
-				close(c)
-				delete(s.synced, n)
+		if j := bytes.Index(line, tagStem); j > 0 {
+			// A trace or sync line is one write(2); a faulthandler dump line
+			// is several. A tag in mid-line is a whole line that another
+			// process wrote into the middle of a dump line: take it out and
+			// let the dump line continue with what follows it.
+			head := append([]byte(nil), line[:j]...)
+			if s.sort(line[j:], now) {
+				events++
 			}
-		} else if e, ok := parseEvent(line, now); ok {
-			e.AtMS = ms(now.Sub(s.start))
-			s.add(e)
+			s.partial = append(head, s.partial[i+1:]...)
+			continue
+		}
+		if s.sort(line, now) {
 			events++
-		} else {
-			s.keep(line)
 		}
 		s.partial = s.partial[i+1:]
 	}
@@ -105,6 +111,25 @@ func (s *stream) feed(b []byte, now time.Time) {
 	if events > 0 && s.onEvent != nil {
 		s.onEvent()
 	}
+}
+
+// sort files one complete line: a sync marker, a trace event (it reports
+// true), or text.
+func (s *stream) sort(line []byte, now time.Time) bool {
+	if n, ok := parseSync(line); ok {
+		if c := s.synced[n]; c != nil {
+			close(c)
+			delete(s.synced, n)
+		}
+		return false
+	}
+	if e, ok := parseEvent(line, now); ok {
+		e.AtMS = ms(now.Sub(s.start))
+		s.add(e)
+		return true
+	}
+	s.keep(line)
+	return false
 }
 
 func (s *stream) flush() {

@@ -88,3 +88,21 @@ func TestEnviron(t *testing.T) {
 		t.Errorf("recorded %v, want %v", recorded, want)
 	}
 }
+
+// A trace line written by another process into the middle of a dump line is
+// taken out whole, and the dump line is mended.
+func TestStreamSplicesInterleavedTraceLine(t *testing.T) {
+	s := &stream{trace: true, roles: map[int]string{}, lastStep: map[int]time.Time{}, synced: map[int]chan struct{}{}}
+	now := time.Now()
+	s.feed([]byte("Current thread 0x1 (most recent call first):\n  File \"p.py\", line 3"), now)
+	s.feed([]byte("@forkfuzz 42 worker step child:0 use L\n in child\n"), now)
+	if got, want := string(s.text), "Current thread 0x1 (most recent call first):\n  File \"p.py\", line 3 in child\n"; got != want {
+		t.Fatalf("text = %q, want %q", got, want)
+	}
+	if len(s.events) != 1 || s.events[0].Pid != 42 || s.events[0].Args != "child:0 use L" {
+		t.Fatalf("events = %+v", s.events)
+	}
+	if fr := parseDump(string(s.text)); len(fr) != 1 || len(fr[0].Frames) != 1 || fr[0].Frames[0].Func != "child" {
+		t.Fatalf("frames = %+v", fr)
+	}
+}
