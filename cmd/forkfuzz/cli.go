@@ -48,6 +48,23 @@ func parseFlags(fs *flag.FlagSet, args []string) (int, bool) {
 	return exitUsage, false
 }
 
+// parseInterspersed parses flags given before, between or after the
+// arguments ("replay corpus/ --junit r.xml", as CI lines are written) and
+// returns the arguments; the flag package alone stops at the first argument.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, int, bool) {
+	var rest []string
+	for {
+		if code, ok := parseFlags(fs, args); !ok {
+			return nil, code, false
+		}
+		if fs.NArg() == 0 {
+			return rest, 0, true
+		}
+		rest = append(rest, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
 // listFlag is a repeatable, comma-separated flag value.
 type listFlag []string
 

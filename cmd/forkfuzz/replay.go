@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"os"
 	"runtime"
@@ -109,23 +108,6 @@ func replayMain(args []string) int {
 
 // loadCorpora loads every folder; each bad entry is printed by file. A folder
 // that cannot be read is a usage error (ok false).
-// parseInterspersed parses flags given before, between or after the
-// arguments ("replay corpus/ --junit r.xml", as CI lines are written) and
-// returns the arguments; the flag package alone stops at the first argument.
-func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, int, bool) {
-	var rest []string
-	for {
-		if code, ok := parseFlags(fs, args); !ok {
-			return nil, code, false
-		}
-		if fs.NArg() == 0 {
-			return rest, 0, true
-		}
-		rest = append(rest, fs.Arg(0))
-		args = fs.Args()[1:]
-	}
-}
-
 // replayKey is the verdicts key of an interpreter (replay.VersionKey).
 func replayKey(in python.Interpreter) string { return replay.VersionKey(in) }
 

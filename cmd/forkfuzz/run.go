@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/forkfuzz/forkfuzz/harness/executor"
 	"github.com/forkfuzz/forkfuzz/harness/python"
 	"github.com/forkfuzz/forkfuzz/harness/render"
 	"github.com/forkfuzz/forkfuzz/harness/run"
@@ -33,13 +34,14 @@ Exit code 0 when every verdict matches the scenario's expect: block (or it has
 none), 1 when any differs, 2 for bad usage or input.`
 
 type runFlags struct {
-	methods listFlag
-	pythons listFlag
-	runs    int
-	timeout time.Duration
-	jobs    int
-	json    bool
-	verbose bool
+	methods  listFlag
+	pythons  listFlag
+	runs     int
+	timeout  time.Duration
+	jobs     int
+	json     bool
+	verbose  bool
+	executor bool
 }
 
 func runMain(args []string) int {
@@ -52,10 +54,12 @@ func runMain(args []string) int {
 	fs.IntVar(&f.jobs, "jobs", runtime.NumCPU(), "executions in parallel")
 	fs.BoolVar(&f.json, "json", false, "print one JSON object per execution")
 	fs.BoolVar(&f.verbose, "v", false, "print the stack and proof of every deadlock")
-	if code, ok := parseFlags(fs, args); !ok {
+	fs.BoolVar(&f.executor, "executor", true, "run fork-method executions by forking a pre-started interpreter (false: a fresh one each)")
+	paths, code, ok := parseInterspersed(fs, args)
+	if !ok {
 		return code
 	}
-	if fs.NArg() == 0 {
+	if len(paths) == 0 {
 		errorf("run", "want one or more scenario files or folders (run 'forkfuzz run --help')")
 		return exitUsage
 	}
@@ -68,7 +72,7 @@ func runMain(args []string) int {
 		errorf("run", "--runs, --jobs and --timeout must be positive")
 		return exitUsage
 	}
-	scenarios, bad := loadScenarios(fs.Args())
+	scenarios, bad := loadScenarios(paths)
 	if len(scenarios) == 0 {
 		return exitUsage
 	}
@@ -91,12 +95,17 @@ func runMain(args []string) int {
 		return exitUsage
 	}
 	defer os.RemoveAll(dir)
-	execs, expects, err := plan(scenarios, pythons, methods, f, dir)
+	var pool *executor.Pool
+	if f.executor {
+		pool = executor.NewPool(ctx)
+		defer pool.Close()
+	}
+	execs, expects, err := plan(scenarios, pythons, methods, f, dir, pool)
 	if err != nil {
 		errorf("run", "%v", err)
 		return exitUsage
 	}
-	code := report(ctx, execs, expects, f)
+	code = report(ctx, execs, expects, f)
 	if bad > 0 && code == exitOK {
 		code = exitUsage
 	}
@@ -145,7 +154,7 @@ func loadScenarios(args []string) ([]*scenario.Scenario, int) {
 
 // plan renders every scenario into dir and lists its executions: scenario x
 // interpreter x method x runs, and the verdict each one expects ("" for none).
-func plan(scenarios []*scenario.Scenario, pythons []python.Interpreter, methods []string, f runFlags, dir string) ([]run.Execution, []scenario.Verdict, error) {
+func plan(scenarios []*scenario.Scenario, pythons []python.Interpreter, methods []string, f runFlags, dir string, pool *executor.Pool) ([]run.Execution, []scenario.Verdict, error) {
 	var execs []run.Execution
 	var expects []scenario.Verdict
 	for _, s := range scenarios {
@@ -162,7 +171,7 @@ func plan(scenarios []*scenario.Scenario, pythons []python.Interpreter, methods 
 				want, _ := s.Expected(py.Version, m)
 				for i := 0; i < f.runs; i++ {
 					execs = append(execs, run.Execution{Name: s.Name, Program: prog, Python: py.Path,
-						PythonVersion: py.Version, Method: m, Timeout: f.timeout})
+						PythonVersion: py.Version, Method: m, Timeout: f.timeout, Executor: pool})
 					expects = append(expects, want)
 				}
 			}

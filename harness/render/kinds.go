@@ -198,8 +198,11 @@ func (g *gen) parkIn(r *scenario.Resource, event string) (int, error) {
 		e.line("sys.modules.pop(%s, None)  # so that this import runs the body", pyStr(v))
 		return e.line("import %s", v), nil
 	case scenario.Executor:
-		return e.line("%s.submit(%s).result()  # parks on the executor's worker", v,
-			"_park, "+ev+", event_"+event), nil
+		e.line("submitted = threading.Event()")
+		line := e.line("future = %s.submit(_park_after, submitted, %s, event_%s)  # parks on the executor's worker", v, ev, event)
+		e.line("submitted.set()")
+		e.line("future.result()")
+		return line, nil
 	case scenario.BufferedWriter:
 		// The park is the write itself: it blocks in write(2) on the full
 		// pipe, holding the buffer's lock, until the parent drains the pipe

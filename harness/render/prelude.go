@@ -122,6 +122,14 @@ def _connect(resource):
 const preludeExecutor = `
 def _noop():
     pass
+
+
+def _park_after(submitted, name, event):
+    """A task that parks on an executor's worker, once the thread that
+    submitted it has returned from submit(): the locks submit() takes are then
+    free at the fork, whichever thread the scheduler ran first."""
+    submitted.wait()
+    _park(name, event)
 `
 
 const preludeModule = `

@@ -32,7 +32,7 @@ func TestStepLines(t *testing.T) {
 		{"pipe-writer", "main", 2, "_wait_pipe_full(writer_W.fileno(), event_blocked)"},
 		{"stdout-writer", "child", 0, "sys.stdout.flush()"},
 		{"stdout-writer", "child", 1, "sys.exit(0)  # exit: normal, which flushes std streams"},
-		{"executor-busy", "thread/submitter", 0, `executor_EX.submit(_park, "running", event_running).result()  # parks on the executor's worker`},
+		{"executor-busy", "thread/submitter", 0, `future = executor_EX.submit(_park_after, submitted, "running", event_running)  # parks on the executor's worker`},
 		{"pool-lock", "main", 2, "pool = ctx.Pool(2, initializer=_adopt, initargs=(shared,))"},
 		{"semaphore-taken", "main", 3, "pid, process = os.fork(), None"},
 		{"semaphore-taken", "child", 0, "event_childgo.set()"},
