@@ -97,6 +97,14 @@ def _noop():
     pass
 
 
+def _park_after(submitted, name, event):
+    """A task that parks on an executor's worker, once the thread that
+    submitted it has returned from submit(): the locks submit() takes are then
+    free at the fork, whichever thread the scheduler ran first."""
+    submitted.wait()
+    _park(name, event)
+
+
 def _exit_status(status):
     """os.waitpid's status as multiprocessing reports it: negative for a signal."""
     if os.WIFSIGNALED(status):
@@ -144,7 +152,10 @@ event_running = threading.Event()
 
 def thread_submitter():
     _step("thread/submitter", 0, "park", "running")
-    executor_ex.submit(_park, "running", event_running).result()  # parks on the executor's worker
+    submitted = threading.Event()
+    future = executor_ex.submit(_park_after, submitted, "running", event_running)  # parks on the executor's worker
+    submitted.set()
+    future.result()
 
 
 def child():
