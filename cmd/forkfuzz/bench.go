@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"runtime"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/forkfuzz/forkfuzz/harness/atomicfile"
 	"github.com/forkfuzz/forkfuzz/harness/bench"
+	"github.com/forkfuzz/forkfuzz/harness/executor"
 	"github.com/forkfuzz/forkfuzz/harness/python"
 	"github.com/forkfuzz/forkfuzz/harness/run"
 )
@@ -110,11 +112,18 @@ func benchMain(args []string) int {
 	return exitOK
 }
 
-// executorHook is where the persistent executor plugs in once harness/run
-// can run an Execution through it: return a bench.ExecutorHook that starts
-// it for the interpreter and runs each execution through it. Until then the
-// report says "executor: not available".
-func executorHook() bench.ExecutorHook { return nil }
+// executorHook runs fork-method executions through the persistent executor
+// (one pre-started server per interpreter, forking a fresh child per case).
+func executorHook() bench.ExecutorHook {
+	return func(ctx context.Context, py python.Interpreter) (bench.Runner, func() error, error) {
+		pool := executor.NewPool(ctx)
+		runner := func(ctx context.Context, x run.Execution) run.Result {
+			x.Executor = pool
+			return run.Execute(ctx, x)
+		}
+		return runner, pool.Close, nil
+	}
+}
 
 // statusLine prints the latest status every few seconds (x/tools/cmd/stress
 // style): overwritten in place on a terminal, one line each otherwise.

@@ -102,40 +102,50 @@ func signalName(s syscall.Signal) string {
 }
 
 // TestKillWithForkedChild kills forkfuzz with SIGKILL while a program's
-// forked child is alive: the child's parent dies by the parent-death signal,
-// and the child must not outlive them (it would be a deadlocked orphan).
+// forked child is alive, with a fresh interpreter per run and with the
+// executor: the child's parent dies by the parent-death signal, and the
+// child must not outlive it (it would be a deadlocked orphan).
 func TestKillWithForkedChild(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs forkfuzz and Python")
 	}
 	lib, _ := filepath.Abs(filepath.Join("..", "..", "scenarios"))
-	for _, scen := range []string{"lock-held-by-thread.yaml", "ci-runner-pool.yaml"} {
-		t.Run(scen, func(t *testing.T) {
-			r := startTool(t, nil, "run", "--runs", "200", "--jobs", "1", "--method", "fork", "--timeout", "60s", filepath.Join(lib, scen))
-			deadline := time.Now().Add(30 * time.Second)
-			for {
-				n := 0
-				for _, p := range r.others() {
-					if strings.Contains(p.cmdline, "--start-method fork") {
-						n++
+	for _, executor := range []string{"--executor=false", "--executor=true"} {
+		for _, scen := range []string{"lock-held-by-thread.yaml", "ci-runner-pool.yaml"} {
+			t.Run(executor+"/"+scen, func(t *testing.T) {
+				r := startTool(t, nil, "run", executor, "--runs", "200", "--jobs", "1", "--method", "fork", "--timeout", "60s", filepath.Join(lib, scen))
+				for deadline := time.Now().Add(30 * time.Second); !r.hasForkedChild(); {
+					if time.Now().After(deadline) || r.waitExit(time.Millisecond) {
+						t.Fatalf("never saw a forked child\n%s", r.stderr.String())
 					}
 				}
-				if n >= 2 { // the program and its forked child (or a pool worker)
-					break
+				r.cmd.Process.Signal(syscall.SIGKILL)
+				if !r.waitExit(10 * time.Second) {
+					t.Fatal("forkfuzz still running 10 s after SIGKILL")
 				}
-				if time.Now().After(deadline) || r.waitExit(time.Millisecond) {
-					t.Fatalf("never saw a forked child\n%s", r.stderr.String())
+				if left := r.leftAfter(5 * time.Second); len(left) > 0 {
+					t.Errorf("%d processes left 5 s after SIGKILL of forkfuzz: %v", len(left), left)
 				}
-			}
-			r.cmd.Process.Signal(syscall.SIGKILL)
-			if !r.waitExit(10 * time.Second) {
-				t.Fatal("forkfuzz still running 10 s after SIGKILL")
-			}
-			if left := r.leftAfter(5 * time.Second); len(left) > 0 {
-				t.Errorf("%d processes left 5 s after SIGKILL of forkfuzz: %v", len(left), left)
-			}
-		})
+			})
+		}
 	}
+}
+
+// hasForkedChild reports whether a Python process of the run is a member,
+// not the leader, of a process group that forkfuzz started: a forked child
+// or a pool worker. A run's program, an executor server or case, and the
+// guard each lead their own group; a probe's pyenv shim has members, but
+// they are shells (the interpreter replaces the leader).
+func (r *toolRun) hasForkedChild() bool {
+	own, _ := syscall.Getpgid(r.cmd.Process.Pid)
+	for _, p := range r.others() {
+		pgid, err := syscall.Getpgid(p.pid)
+		exe, _ := os.Readlink(filepath.Join("/proc", strconv.Itoa(p.pid), "exe"))
+		if err == nil && pgid != p.pid && pgid != own && strings.HasPrefix(filepath.Base(exe), "python") {
+			return true
+		}
+	}
+	return false
 }
 
 // TestCorpusAddKilled kills `forkfuzz corpus add` with SIGKILL at random

@@ -111,7 +111,8 @@ func benchShrink(b *testing.B, r *Runner, all []*scenario.Scenario) {
 		for _, s := range all {
 			red, err := Reduce(context.Background(), r, s)
 			if err != nil {
-				continue // not a fork deadlock here, or a flake
+				b.Logf("%s: %v", s.Name, err) // not a fork deadlock here, or a flake
+				continue
 			}
 			times = append(times, red.Stats.Elapsed)
 			execs += red.Stats.Executions

@@ -39,6 +39,7 @@ var g struct {
 	sync.Mutex
 	started bool
 	w       io.WriteCloser // nil when the guard could not start
+	pid     int
 }
 
 // start runs the guard once. Without /bin/sh forkfuzz still works; only the
@@ -63,7 +64,15 @@ func start() {
 		return
 	}
 	go cmd.Wait() // reaps it if it ever ends before forkfuzz
-	g.w = w
+	g.w, g.pid = w, cmd.Process.Pid
+}
+
+// Pid is the guard's process id, 0 before the first Add: tests that list
+// the children of the process know it is not a leftover.
+func Pid() int {
+	g.Lock()
+	defer g.Unlock()
+	return g.pid
 }
 
 // Add lists process group pgid as one to kill if forkfuzz dies.

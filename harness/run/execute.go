@@ -2,6 +2,7 @@ package run
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -10,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/forkfuzz/forkfuzz/harness/guard"
 	"github.com/forkfuzz/forkfuzz/harness/scenario"
 )
 
@@ -57,7 +59,7 @@ func Execute(ctx context.Context, x Execution) Result {
 
 	live.Lock() // KillAll must see the run as soon as it exists
 	start := time.Now()
-	err = startLocked(cmd)
+	pid, wait, err := launch(x, cmd, outW, errW)
 	outW.Close()
 	if err != nil {
 		live.Unlock()
@@ -66,9 +68,11 @@ func Execute(ctx context.Context, x Execution) Result {
 		errW.Close()
 		return failed(r, fmt.Errorf("run %s: start %s: %w", x.Name, x.Python, err))
 	}
-	w := watcher.watch(cmd.Process.Pid, start)
+	limitErr := limit(pid)
+	w := watcher.watch(pid, start)
 	live.runs[w] = true
 	live.Unlock()
+	guard.Add(w.pgid)
 
 	outs := newStream(outR, nil, start, false, nil)
 	errs := newStream(errR, errW, start, true, func() {
@@ -76,9 +80,10 @@ func Execute(ctx context.Context, x Execution) Result {
 		watcher.poke()
 	})
 	exited := make(chan struct{})
+	var status syscall.WaitStatus
 	var waitErr error
 	go func() {
-		waitErr = cmd.Wait()
+		status, waitErr = wait()
 		close(exited)
 	}()
 
@@ -86,9 +91,11 @@ func Execute(ctx context.Context, x Execution) Result {
 	defer timer.Stop()
 	select {
 	case <-exited:
-		judgeExit(&r, waitErr, cmd.ProcessState)
+		judgeExit(&r, status, waitErr)
 	case found := <-w.found:
 		proved(&r, found, errs)
+	case n := <-w.crowd:
+		r.Verdict, r.Reason = verdictError, fmt.Sprintf("more than %d processes (%d seen): killed", MaxProcesses, n)
 	case <-timer.C:
 		r.Verdict, r.Reason = scenario.Hang, fmt.Sprintf("no proof and no exit within %s", timeout)
 		hangStacks(&r, w, errs)
@@ -102,6 +109,8 @@ func Execute(ctx context.Context, x Execution) Result {
 	live.Lock()
 	delete(live.runs, w)
 	live.Unlock()
+	// Reaped: the group's number may now be anyone's.
+	guard.Remove(w.pgid)
 	errW.Close() // our write end, kept for stream.sync; now the reader can see EOF
 	finish(&r, outs, errs, outR, errR)
 	if r.Verdict == "" { // exited, judged after the trace was complete
@@ -109,6 +118,9 @@ func Execute(ctx context.Context, x Execution) Result {
 	}
 	if reapErr != nil {
 		r.Reason = strings.TrimSpace(r.Reason + "; " + reapErr.Error())
+	}
+	if limitErr != nil && !errors.Is(limitErr, syscall.ESRCH) { // ESRCH: it had exited already
+		r.Reason = strings.TrimSpace(r.Reason + "; resource limits not set: " + limitErr.Error())
 	}
 	return r
 }
@@ -157,13 +169,13 @@ func hangStacks(r *Result, w *watched, errs *stream) {
 
 // judgeExit judges a program that exited by itself: by signal now, the rest
 // once the trace is complete (judgeResult).
-func judgeExit(r *Result, waitErr error, st *os.ProcessState) {
-	if st == nil {
+func judgeExit(r *Result, ws syscall.WaitStatus, waitErr error) {
+	if waitErr != nil {
 		r.Verdict, r.Reason = verdictError, fmt.Sprintf("wait: %v", waitErr)
 		return
 	}
-	r.ExitCode = st.ExitCode()
-	if ws, ok := st.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+	r.ExitCode = ws.ExitStatus()
+	if ws.Signaled() {
 		r.Verdict, r.Signal = scenario.Crash, signalName(ws.Signal())
 		r.Reason = "killed by " + r.Signal
 	}

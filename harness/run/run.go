@@ -8,6 +8,7 @@ package run
 import (
 	"time"
 
+	"github.com/forkfuzz/forkfuzz/harness/executor"
 	"github.com/forkfuzz/forkfuzz/harness/proc"
 	"github.com/forkfuzz/forkfuzz/harness/scenario"
 )
@@ -25,6 +26,11 @@ type Execution struct {
 	Timeout       time.Duration // without proof, the run is a hang after this; 0 means DefaultTimeout
 	Env           []string      // extra KEY=VAL, applied last
 	Args          []string      // extra program arguments after --start-method METHOD
+	// Executor, when not nil, runs Method fork by forking a pre-started
+	// interpreter of Python (package executor) rather than starting a fresh
+	// one; the watcher, proof and kill work the same on its process group.
+	// nil starts every run with a fresh interpreter.
+	Executor *executor.Pool
 }
 
 // Result is the verdict of one Execution with its evidence.

@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/forkfuzz/forkfuzz/harness/executor"
 	"github.com/forkfuzz/forkfuzz/harness/proc"
 )
 
@@ -24,6 +25,31 @@ var (
 type startReq struct {
 	cmd  *exec.Cmd
 	done chan error
+}
+
+// launch starts x: a fork-method run on x.Executor when there is one (a case
+// forked by a pre-started interpreter, see package executor), else cmd. It
+// returns the program's pid, also its process group, and how to wait for its
+// status.
+func launch(x Execution, cmd *exec.Cmd, stdout, stderr *os.File) (int, func() (syscall.WaitStatus, error), error) {
+	if x.Executor != nil && x.Method == "fork" {
+		c, err := x.Executor.Launch(x.Python, executor.Request{Program: x.Program, Args: cmd.Args[2:],
+			Dir: cmd.Dir, Env: cmd.Env, Stdout: stdout, Stderr: stderr})
+		if err != nil {
+			return 0, nil, err
+		}
+		return c.Pid, c.Wait, nil
+	}
+	if err := startLocked(cmd); err != nil {
+		return 0, nil, err
+	}
+	return cmd.Process.Pid, func() (syscall.WaitStatus, error) {
+		err := cmd.Wait()
+		if cmd.ProcessState == nil {
+			return 0, err
+		}
+		return cmd.ProcessState.Sys().(syscall.WaitStatus), nil
+	}, nil
 }
 
 func startLocked(cmd *exec.Cmd) error {

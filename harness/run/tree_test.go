@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/forkfuzz/forkfuzz/harness/guard"
 	"github.com/forkfuzz/forkfuzz/harness/proc"
 	"github.com/forkfuzz/forkfuzz/harness/scenario"
 )
@@ -46,7 +47,7 @@ func leftovers(dir string) []int {
 			}
 			pid = pid*10 + int(c-'0')
 		}
-		if pid <= 0 || pid == os.Getpid() {
+		if pid <= 0 || pid == os.Getpid() || pid == guard.Pid() {
 			continue
 		}
 		if st, err := proc.ReadStat(pid); err == nil && st.PPid == os.Getpid() {

@@ -35,6 +35,7 @@ type watched struct {
 	start     time.Time
 	lastEvent atomic.Int64 // unix nanoseconds of the last trace event
 	found     chan []stuck // receives once, then the run is dropped
+	crowd     chan int     // receives the count once the tree has more than MaxProcesses, then the run is dropped
 
 	// Owned by the poller goroutine.
 	next  time.Time
@@ -65,7 +66,7 @@ var watcher = &poller{scanner: proc.NewScanner(), runs: map[*watched]bool{}, wak
 
 // watch starts polling the process group pgid.
 func (p *poller) watch(pgid int, start time.Time) *watched {
-	w := &watched{pgid: pgid, start: start, found: make(chan []stuck, 1), known: map[int]bool{pgid: true}}
+	w := &watched{pgid: pgid, start: start, found: make(chan []stuck, 1), crowd: make(chan int, 1), known: map[int]bool{pgid: true}}
 	p.scanner.Forget(pgid)
 	p.mu.Lock()
 	p.runs[w] = true
@@ -175,6 +176,11 @@ func (p *poller) check(w *watched, members map[int]proc.Stat) {
 	p.mu.Lock()
 	w.known = known
 	p.mu.Unlock()
+	if len(members) > MaxProcesses {
+		p.unwatch(w)
+		w.crowd <- len(members)
+		return
+	}
 	var found []stuck
 	for _, pid := range pids {
 		if proofOff.Load() {
