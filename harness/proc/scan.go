@@ -110,23 +110,6 @@ func Members(all []Stat, groups, known map[int]bool) map[int]Stat {
 	return m
 }
 
-// Group returns the stat of every process (zombies too) in process group pgid
-// or in known, or descended from one of those, reading every stat: for the
-// final sweep of a run, where nothing may be missed.
-func Group(pgid int, known map[int]bool) (map[int]Stat, error) {
-	pids, err := listPids()
-	if err != nil {
-		return nil, err
-	}
-	all := make([]Stat, 0, len(pids))
-	for _, pid := range pids {
-		if st, err := ReadStat(pid); err == nil {
-			all = append(all, st)
-		}
-	}
-	return Members(all, map[int]bool{pgid: true}, known), nil
-}
-
 func listPids() ([]int, error) {
 	f, err := os.Open("/proc")
 	if err != nil {

@@ -8,7 +8,7 @@ import (
 // BenchmarkScanCold reads every stat in /proc: the cost without the cache.
 func BenchmarkScanCold(b *testing.B) {
 	for b.Loop() {
-		if _, err := Group(os.Getpid(), nil); err != nil {
+		if _, err := NewScanner().Scan(map[int]bool{os.Getpid(): true}, nil); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/forkfuzz/forkfuzz/harness/executor"
-	"github.com/forkfuzz/forkfuzz/harness/proc"
 )
 
 // Pdeathsig fires when the OS thread that started the child exits, not when
@@ -113,7 +112,9 @@ func reapTree(w *watched, leaderGone <-chan struct{}) error {
 		for _, pid := range watcher.members(w) {
 			known[pid] = pid != w.pgid
 		}
-		tree, err := proc.Group(w.pgid, known)
+		// The shared scanner reads only the stats it has not cached: the
+		// run's own processes, and pids it has not seen before.
+		tree, err := watcher.scanner.Scan(map[int]bool{w.pgid: true}, known)
 		if err != nil {
 			return fmt.Errorf("reap group %d: %w", w.pgid, err)
 		}
