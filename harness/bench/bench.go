@@ -105,10 +105,9 @@ type Floors struct {
 	ForkPerSec float64 `json:"fork_per_sec"` // os.fork + os._exit(0) + waitpid, one Python loop
 	StartMS    float64 `json:"start_ms"`     // median of `python -c pass`
 	MPStartMS  float64 `json:"mp_start_ms"`  // median of `python -c "import multiprocessing"`
-	// SpawnMS is the floor of a spawn case: the parent's start and the
-	// child's start, each an interpreter that imports multiprocessing, so 2 x
-	// MPStartMS. It leaves out the program's own imports and the fork of the
-	// child process.
+	// SpawnMS is the floor of a spawn case: the median of a program that
+	// starts one spawn child doing nothing and joins it, which costs three
+	// interpreter starts (parent, resource tracker, child).
 	SpawnMS float64 `json:"spawn_ms"`
 }
 

@@ -62,8 +62,8 @@ func TestRunJSON(t *testing.T) {
 	if r.Naive.Runs != 1 || r.Naive.TimedOut != 1 || r.Naive.ElapsedP50MS < 1000 {
 		t.Errorf("naive %+v: want one run that only the 1 s timeout ended", r.Naive)
 	}
-	if r.Floors.ForkPerSec <= 0 || r.Floors.StartMS <= 0 || r.Floors.SpawnMS != 2*r.Floors.MPStartMS {
-		t.Errorf("floors %+v", r.Floors)
+	if r.Floors.ForkPerSec <= 0 || r.Floors.StartMS <= 0 || r.Floors.SpawnMS <= r.Floors.MPStartMS {
+		t.Errorf("floors %+v: want each, and a spawn round trip dearer than one start", r.Floors)
 	}
 	if r.SpawnCaseMS <= 0 || r.Ratios.NaiveOverForkfuzz <= 0 || r.Ratios.SpawnOverFloor <= 0 || r.Ratios.ForkOverFloor <= 0 {
 		t.Errorf("spawn case %v ms, ratios %+v: want every figure", r.SpawnCaseMS, r.Ratios)

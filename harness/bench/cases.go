@@ -25,7 +25,7 @@ type cases struct {
 	// deadlocks are the fork bugs proper: deadlock under fork, ok under spawn.
 	deadlocks []benchCase
 	// oneChildSpawn are the spawn cases that start one child (via process or
-	// os.fork) and complete: what the spawn floor of two interpreters models.
+	// os.fork) and complete: what the spawn round trip floor models.
 	oneChildSpawn []benchCase
 }
 

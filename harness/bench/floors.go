@@ -3,7 +3,9 @@ package bench
 import (
 	"context"
 	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -44,21 +46,49 @@ func floors(ctx context.Context, opts Options) (Floors, error) {
 	if f.MPStartMS, err = startMedian(ctx, opts, "import multiprocessing"); err != nil {
 		return f, err
 	}
-	f.SpawnMS = 2 * f.MPStartMS
+	prog := filepath.Join(opts.Dir, "spawn_floor.py")
+	if err := os.WriteFile(prog, []byte(spawnRoundTrip), 0o644); err != nil {
+		return f, fmt.Errorf("spawn floor: %w", err)
+	}
+	if f.SpawnMS, err = startMedian(ctx, opts, prog); err != nil {
+		return f, err
+	}
 	return f, nil
 }
 
-// startMedian times `python -c CODE` StartRuns times, as a caller sees it
-// (fork, exec, start, exit, wait), and returns the median.
+// spawnRoundTrip is the least a spawn case can cost: an interpreter that
+// starts one spawn child doing nothing and joins it. Spawn itself starts
+// three interpreters (the parent, multiprocessing's resource tracker, the
+// child) and pickles its way across; none of that is forkfuzz's to save.
+const spawnRoundTrip = `import multiprocessing
+
+
+def f():
+    pass
+
+
+if __name__ == "__main__":
+    p = multiprocessing.get_context("spawn").Process(target=f)
+    p.start()
+    p.join()
+`
+
+// startMedian times `python -c CODE`, or `python FILE` when code is a path,
+// StartRuns times, as a caller sees it (fork, exec, start, exit, wait), and
+// returns the median.
 func startMedian(ctx context.Context, opts Options, code string) (float64, error) {
+	args := []string{"-c", code}
+	if filepath.IsAbs(code) {
+		args = []string{code}
+	}
 	var ms []float64
 	for i := range opts.StartRuns {
-		opts.Progress(fmt.Sprintf("floor: python -c %q, %d/%d", code, i+1, opts.StartRuns))
-		cmd := exec.CommandContext(ctx, opts.Python.Path, "-c", code)
+		opts.Progress(fmt.Sprintf("floor: python %s, %d/%d", strings.Join(args, " "), i+1, opts.StartRuns))
+		cmd := exec.CommandContext(ctx, opts.Python.Path, args...)
 		cmd.Env = plainEnv()
 		start := time.Now()
 		if err := cmd.Run(); err != nil {
-			return 0, fmt.Errorf("start floor: python -c %q: %w", code, err)
+			return 0, fmt.Errorf("start floor: python %s: %w", strings.Join(args, " "), err)
 		}
 		ms = append(ms, float64(time.Since(start).Microseconds())/1000)
 	}

@@ -36,7 +36,7 @@ func (r *Report) Figures() []Figure {
 		Figure{"floor: bare forks/s", r.Floors.ForkPerSec, "/s", true},
 		Figure{"floor: python -c pass", r.Floors.StartMS, "ms", false},
 		Figure{"floor: python -c 'import multiprocessing'", r.Floors.MPStartMS, "ms", false},
-		Figure{"floor: spawn case (2 x mp start)", r.Floors.SpawnMS, "ms", false},
+		Figure{"floor: spawn round trip", r.Floors.SpawnMS, "ms", false},
 		Figure{"spawn case run time p50", r.SpawnCaseMS, "ms", false},
 		Figure{"naive / forkfuzz on deadlocks", r.Ratios.NaiveOverForkfuzz, "x", true},
 		Figure{"spawn case / spawn floor", r.Ratios.SpawnOverFloor, "x", false},
@@ -64,7 +64,7 @@ func (r *Report) Text() string {
 		r.Detect.Samples, r.Detect.P50MS, r.Detect.P95MS, r.Detect.MaxMS)
 	fmt.Fprintf(&b, "deadlocking case, start to verdict: forkfuzz p50 %.0f ms; naive (%gs timeout, %d runs, %d timed out) p50 %.0f ms\n",
 		r.Detect.ElapsedP50MS, r.Naive.TimeoutS, r.Naive.Runs, r.Naive.TimedOut, r.Naive.ElapsedP50MS)
-	fmt.Fprintf(&b, "floors: %.0f bare forks/s (one loop); python -c pass %.1f ms; -c 'import multiprocessing' %.1f ms; spawn floor %.1f ms (2 x that)\n",
+	fmt.Fprintf(&b, "floors: %.0f bare forks/s (one loop); python -c pass %.1f ms; -c 'import multiprocessing' %.1f ms; spawn round trip %.1f ms\n",
 		r.Floors.ForkPerSec, r.Floors.StartMS, r.Floors.MPStartMS, r.Floors.SpawnMS)
 	fmt.Fprintf(&b, "spawn case (one child, one at a time, %d runs): p50 %.1f ms\n", r.SpawnCases, r.SpawnCaseMS)
 	fmt.Fprintf(&b, "ratios: naive/forkfuzz %.0fx; spawn case/floor %.2fx; fork exec/s / bare forks/s %.3f\n\n",

@@ -98,11 +98,19 @@ func TestCaseStatus(t *testing.T) {
 		code         int
 		signal       syscall.Signal
 		stderr       string
+		stdout       string
 	}{
-		{"ok", "print('hi')", 0, 0, ""},
-		{"exit", "import sys; sys.exit(7)", 7, 0, ""},
-		{"raise", "raise ValueError('boom')", 1, 0, "ValueError: boom"},
-		{"killed", "import os, signal; os.kill(os.getpid(), signal.SIGKILL)", -1, syscall.SIGKILL, ""},
+		{"ok", "print('hi')", 0, 0, "", "hi"},
+		// A case ends as Py_Finalize begins: non-daemon threads joined,
+		// atexit callbacks run, std streams flushed.
+		{"unflushed", "import sys; sys.stdout.write('tail')", 0, 0, "", "tail"},
+		{"atexit", "import atexit, sys; atexit.register(lambda: sys.stderr.write('bye'))", 0, 0, "bye", ""},
+		{"thread", "import sys, threading; go = threading.Event()\n" +
+			"threading.Thread(target=lambda: (go.wait(), sys.stderr.write('late'))).start(); go.set()", 0, 0, "late", ""},
+		{"exit-text", "import sys; sys.exit('no good')", 1, 0, "no good", ""},
+		{"exit", "import sys; sys.exit(7)", 7, 0, "", ""},
+		{"raise", "raise ValueError('boom')", 1, 0, "ValueError: boom", ""},
+		{"killed", "import os, signal; os.kill(os.getpid(), signal.SIGKILL)", -1, syscall.SIGKILL, "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -112,8 +120,11 @@ func TestCaseStatus(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var stderr bytes.Buffer
+			var stderr, stdout bytes.Buffer
+			read := make(chan struct{})
+			go func() { stdout.ReadFrom(c.Stdout); close(read) }()
 			stderr.ReadFrom(c.Stderr)
+			<-read
 			c.Stdout.Close()
 			c.Stderr.Close()
 			ws, err := c.Wait()
@@ -126,6 +137,9 @@ func TestCaseStatus(t *testing.T) {
 				}
 			} else if ws.ExitStatus() != tt.code {
 				t.Errorf("exit %d, want %d; stderr %s", ws.ExitStatus(), tt.code, stderr.String())
+			}
+			if !bytes.Contains(stdout.Bytes(), []byte(tt.stdout)) {
+				t.Errorf("stdout %q, want %q in it", stdout.String(), tt.stdout)
 			}
 			if !bytes.Contains(stderr.Bytes(), []byte(tt.stderr)) {
 				t.Errorf("stderr %q, want %q in it", stderr.String(), tt.stderr)
