@@ -10,6 +10,8 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+
+	"github.com/forkfuzz/forkfuzz/harness/executor"
 )
 
 // usages holds each command's usage text, printed by --help.
@@ -63,6 +65,20 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, int, bool) {
 		rest = append(rest, fs.Arg(0))
 		args = fs.Args()[1:]
 	}
+}
+
+// executorUsage is the help text of --executor, on every command that runs
+// fork-method executions.
+const executorUsage = "run fork-method executions by forking a pre-started interpreter (false: a fresh one each)"
+
+// startExecutor returns the persistent executor when on (nil runs a fresh
+// interpreter per execution), and how to stop it.
+func startExecutor(ctx context.Context, on bool) (*executor.Pool, func()) {
+	if !on {
+		return nil, func() {}
+	}
+	p := executor.NewPool(ctx)
+	return p, func() { p.Close() }
 }
 
 // listFlag is a repeatable, comma-separated flag value.

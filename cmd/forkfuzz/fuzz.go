@@ -44,6 +44,7 @@ type fuzzFlags struct {
 	timeout time.Duration
 	json    bool
 	shard   string
+	exec    bool
 }
 
 func fuzzMain(args []string) int {
@@ -57,6 +58,7 @@ func fuzzMain(args []string) int {
 	fs.IntVar(&f.jobs, "jobs", runtime.NumCPU(), "cases judged in parallel")
 	fs.DurationVar(&f.timeout, "timeout", fuzz.DefaultTimeout, "give up on an execution without proof after `DUR`")
 	fs.BoolVar(&f.json, "json", false, "print one JSON object per finding and a final summary object")
+	fs.BoolVar(&f.exec, "executor", true, executorUsage)
 	fs.StringVar(&f.shard, "shard", "", "run only shard `k/n` of the campaign: cases i with i mod n = k-1 (for CI matrices; merge the corpora afterwards)")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
@@ -96,9 +98,11 @@ func fuzzMain(args []string) int {
 	}
 	defer os.RemoveAll(dir)
 
+	pool, stopExecutor := startExecutor(ctx, f.exec)
+	defer stopExecutor()
 	out := &fuzzOutput{json: f.json, enc: json.NewEncoder(os.Stdout), tty: !f.json && isTerminal(os.Stderr)}
 	c := fuzz.New(fuzz.Config{Seed: f.seed, Cases: cases, Duration: dur, Confirm: confirm, Jobs: f.jobs,
-		Corpus: f.corpus, Runner: &fuzz.Runner{Python: py, Dir: dir, Timeout: f.timeout}, OnFinding: out.finding,
+		Corpus: f.corpus, Runner: &fuzz.Runner{Python: py, Dir: dir, Timeout: f.timeout, Executor: pool}, OnFinding: out.finding,
 		Shard: shard, Shards: shards})
 	if !f.json {
 		fmt.Fprintf(os.Stderr, "forkfuzz fuzz: seed %d, budget %s, Python %s (%s), %d jobs, corpus %s\n",

@@ -48,6 +48,7 @@ type replayFlags struct {
 	jobs    int
 	timeout time.Duration
 	verbose bool
+	exec    bool
 }
 
 func replayMain(args []string) int {
@@ -62,6 +63,7 @@ func replayMain(args []string) int {
 	fs.BoolVar(&f.update, "update", false, "record verdicts for Python versions not recorded yet")
 	fs.IntVar(&f.jobs, "jobs", runtime.NumCPU(), "executions in parallel")
 	fs.DurationVar(&f.timeout, "timeout", 10*time.Second, "give up on an execution without proof after `DUR` (verdict hang)")
+	fs.BoolVar(&f.exec, "executor", true, executorUsage)
 	fs.BoolVar(&f.verbose, "v", false, "print the proof and stack of every failure")
 	dirs, code, ok := parseInterspersed(fs, args)
 	if !ok {
@@ -101,7 +103,9 @@ func replayMain(args []string) int {
 	for _, s := range skipped {
 		fmt.Fprintf(os.Stderr, "forkfuzz replay: skipped %s: %s\n", s.Path, s.Reason)
 	}
-	opts := replay.Options{Pythons: pythons, Methods: methods, Runs: f.runs, Jobs: f.jobs, Timeout: f.timeout}
+	pool, stopExecutor := startExecutor(ctx, f.exec)
+	defer stopExecutor()
+	opts := replay.Options{Pythons: pythons, Methods: methods, Runs: f.runs, Jobs: f.jobs, Timeout: f.timeout, Executor: pool}
 	cases := replay.Plan(entries, opts)
 	return replayReport(ctx, cases, loadErrs, opts, f)
 }

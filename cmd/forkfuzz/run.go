@@ -54,7 +54,7 @@ func runMain(args []string) int {
 	fs.IntVar(&f.jobs, "jobs", runtime.NumCPU(), "executions in parallel")
 	fs.BoolVar(&f.json, "json", false, "print one JSON object per execution")
 	fs.BoolVar(&f.verbose, "v", false, "print the stack and proof of every deadlock")
-	fs.BoolVar(&f.executor, "executor", true, "run fork-method executions by forking a pre-started interpreter (false: a fresh one each)")
+	fs.BoolVar(&f.executor, "executor", true, executorUsage)
 	paths, code, ok := parseInterspersed(fs, args)
 	if !ok {
 		return code
@@ -95,11 +95,8 @@ func runMain(args []string) int {
 		return exitUsage
 	}
 	defer os.RemoveAll(dir)
-	var pool *executor.Pool
-	if f.executor {
-		pool = executor.NewPool(ctx)
-		defer pool.Close()
-	}
+	pool, stopExecutor := startExecutor(ctx, f.executor)
+	defer stopExecutor()
 	execs, expects, err := plan(scenarios, pythons, methods, f, dir, pool)
 	if err != nil {
 		errorf("run", "%v", err)

@@ -35,6 +35,7 @@ func shrinkMain(args []string) int {
 	out := fs.String("o", "", "write `OUT`.yaml and OUT.py instead of printing")
 	py := fs.String("python", "", "interpreter: a version (3.12) or a path (default: python3 on PATH)")
 	timeout := fs.Duration("timeout", fuzz.DefaultTimeout, "give up on an execution without proof after `DUR`")
+	useExecutor := fs.Bool("executor", true, executorUsage)
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
@@ -61,7 +62,9 @@ func shrinkMain(args []string) int {
 	}
 	defer os.RemoveAll(dir)
 
-	red, err := fuzz.Reduce(ctx, &fuzz.Runner{Python: interp, Dir: dir, Timeout: *timeout}, s)
+	pool, stopExecutor := startExecutor(ctx, *useExecutor)
+	defer stopExecutor()
+	red, err := fuzz.Reduce(ctx, &fuzz.Runner{Python: interp, Dir: dir, Timeout: *timeout, Executor: pool}, s)
 	var nd *fuzz.NotDeadlockError
 	switch {
 	case errors.As(err, &nd):

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/forkfuzz/forkfuzz/harness/atomicfile"
+	"github.com/forkfuzz/forkfuzz/harness/executor"
 	"github.com/forkfuzz/forkfuzz/harness/python"
 	"github.com/forkfuzz/forkfuzz/harness/render"
 	"github.com/forkfuzz/forkfuzz/harness/run"
@@ -25,6 +26,10 @@ type Runner struct {
 	Python  python.Interpreter
 	Dir     string        // where rendered programs are written; must exist
 	Timeout time.Duration // per execution; 0 means DefaultTimeout
+	// Executor, when not nil, runs fork-method executions by forking a
+	// pre-started interpreter (same verdicts, no start-up paid); nil starts
+	// a fresh interpreter each time.
+	Executor *executor.Pool
 
 	executions atomic.Int64
 }
@@ -52,7 +57,7 @@ func (r *Runner) runFor(ctx context.Context, s *scenario.Scenario, method string
 	}
 	r.executions.Add(1)
 	res := run.Execute(ctx, run.Execution{Name: s.Name, Program: prog, Python: r.Python.Path,
-		PythonVersion: r.Python.Version, Method: method, Timeout: timeout})
+		PythonVersion: r.Python.Version, Method: method, Timeout: timeout, Executor: r.Executor})
 	if err := ctx.Err(); err != nil {
 		return res, fmt.Errorf("run %s under %s: %w", s.Name, method, err)
 	}

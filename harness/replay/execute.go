@@ -45,7 +45,7 @@ func Run(ctx context.Context, cases []*Case, opts Options, each func(*Case)) err
 		for r := 0; r < runs; r++ {
 			execs = append(execs, run.Execution{Name: c.Entry.ID, Program: progs[c.Entry],
 				Python: c.Python.Path, PythonVersion: c.Python.Version, Method: c.Method,
-				Timeout: opts.Timeout, Env: opts.Env})
+				Timeout: opts.Timeout, Env: opts.Env, Executor: opts.Executor})
 			owner = append(owner, c)
 		}
 	}

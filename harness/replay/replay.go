@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/forkfuzz/forkfuzz/harness/corpus"
+	"github.com/forkfuzz/forkfuzz/harness/executor"
 	"github.com/forkfuzz/forkfuzz/harness/python"
 	"github.com/forkfuzz/forkfuzz/harness/run"
 	"github.com/forkfuzz/forkfuzz/harness/scenario"
@@ -37,6 +38,9 @@ type Options struct {
 	Jobs    int           // executions at a time
 	Timeout time.Duration // per execution, paid only by an unproven hang
 	Env     []string      // extra KEY=VAL for every execution
+	// Executor, when not nil, runs fork-method executions by forking a
+	// pre-started interpreter; nil starts a fresh one each time.
+	Executor *executor.Pool
 }
 
 // Case is one entry under one interpreter and start method.
