@@ -12,6 +12,7 @@ import (
 	"syscall"
 
 	"github.com/forkfuzz/forkfuzz/harness/executor"
+	"github.com/forkfuzz/forkfuzz/harness/python"
 )
 
 // usages holds each command's usage text, printed by --help.
@@ -79,6 +80,18 @@ func startExecutor(ctx context.Context, on bool) (*executor.Pool, func()) {
 	}
 	p := executor.NewPool(ctx)
 	return p, func() { p.Close() }
+}
+
+// saySkipped tells on stderr which interpreters were skipped and why, leaving
+// out duplicates and inactive pyenv shims, whose interpreter was found anyway
+// (`forkfuzz pythons` lists every one).
+func saySkipped(cmd string, skipped []python.Skipped) {
+	for _, s := range skipped {
+		if strings.HasPrefix(s.Reason, "same as") || strings.HasPrefix(s.Reason, "pyenv shim") {
+			continue
+		}
+		fmt.Fprintf(os.Stderr, "forkfuzz %s: skipped %s: %s\n", cmd, s.Path, s.Reason)
+	}
 }
 
 // listFlag is a repeatable, comma-separated flag value.

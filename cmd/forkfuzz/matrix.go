@@ -84,11 +84,7 @@ func matrixMain(args []string) int {
 		errorf("matrix", "%v", err)
 		return exitUsage
 	}
-	for _, s := range skipped {
-		if !strings.HasPrefix(s.Reason, "same as") {
-			fmt.Fprintf(os.Stderr, "forkfuzz matrix: skipped %s: %s\n", s.Path, s.Reason)
-		}
-	}
+	saySkipped("matrix", skipped)
 	total := len(cases) * len(found) * len(meths)
 	fmt.Fprintf(os.Stderr, "forkfuzz matrix: %d cases x %d interpreters x %d methods = %d executions, %d at a time\n",
 		len(cases), len(found), len(meths), total, *jobs)

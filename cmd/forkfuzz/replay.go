@@ -100,9 +100,7 @@ func replayMain(args []string) int {
 		errorf("replay", "%v", err)
 		return exitUsage
 	}
-	for _, s := range skipped {
-		fmt.Fprintf(os.Stderr, "forkfuzz replay: skipped %s: %s\n", s.Path, s.Reason)
-	}
+	saySkipped("replay", skipped)
 	pool, stopExecutor := startExecutor(ctx, f.exec)
 	defer stopExecutor()
 	opts := replay.Options{Pythons: pythons, Methods: methods, Runs: f.runs, Jobs: f.jobs, Timeout: f.timeout, Executor: pool}

@@ -83,12 +83,7 @@ func runMain(args []string) int {
 		errorf("run", "%v", err)
 		return exitUsage
 	}
-	for _, s := range skipped {
-		if strings.HasPrefix(s.Reason, "same as") {
-			continue
-		}
-		fmt.Fprintf(os.Stderr, "forkfuzz run: skipped %s: %s\n", s.Path, s.Reason)
-	}
+	saySkipped("run", skipped)
 	dir, err := os.MkdirTemp("", "forkfuzz-run-")
 	if err != nil {
 		errorf("run", "%v", err)

@@ -159,7 +159,13 @@ func runBounded(ctx context.Context, timeout time.Duration, name string, args ..
 		}
 		return nil, fmt.Errorf("cannot run: %w", pathErr.Err)
 	case errors.As(err, &exitErr):
-		if line := firstLine(stderr.Bytes()); line != "" {
+		line := firstLine(stderr.Bytes())
+		if strings.HasPrefix(line, "pyenv: ") && strings.HasSuffix(line, "command not found") {
+			// A shim of a version that pyenv has but does not activate: the
+			// interpreter itself is found in pyenv's versions folder.
+			return nil, errors.New("pyenv shim of a version that is not active (found in pyenv's versions folder instead, if installed)")
+		}
+		if line != "" {
 			return nil, fmt.Errorf("%v: %s", err, line)
 		}
 		return nil, err
