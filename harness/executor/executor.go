@@ -15,10 +15,10 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"github.com/forkfuzz/forkfuzz/harness/guard"
 	"net"
 	"os"
 	"os/exec"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -121,9 +121,9 @@ func Start(ctx context.Context, python string, env []string) (*Server, error) {
 	cmd.Env, cmd.Stdout, cmd.Stderr = env, outW, outW
 	cmd.ExtraFiles = []*os.File{theirs} // fd 3
 	// Its own group, so that a case's group kill never reaches it. When we
-	// die it gets SIGTERM (see startLocked) and takes its cases with it.
+	// die it gets SIGTERM (see guard.Start) and takes its cases with it.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
-	err = startLocked(cmd)
+	err = guard.Start(cmd)
 	outW.Close()
 	if err != nil {
 		outR.Close()
@@ -369,31 +369,4 @@ func startupKey(env []string) string {
 	}
 	slices.Sort(keep)
 	return strings.Join(keep, "\x00")
-}
-
-// Pdeathsig fires when the OS thread that started the child exits, not when
-// the Go process does: every server is started from one goroutine locked to
-// a thread that lives as long as the process (as harness/run does).
-var (
-	startOnce sync.Once
-	starts    = make(chan startReq)
-)
-
-type startReq struct {
-	cmd  *exec.Cmd
-	done chan error
-}
-
-func startLocked(cmd *exec.Cmd) error {
-	startOnce.Do(func() {
-		go func() {
-			runtime.LockOSThread() // never unlocked
-			for r := range starts {
-				r.done <- r.cmd.Start()
-			}
-		}()
-	})
-	done := make(chan error, 1)
-	starts <- startReq{cmd: cmd, done: done}
-	return <-done
 }

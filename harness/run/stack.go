@@ -1,9 +1,6 @@
 package run
 
 import (
-	"bufio"
-	"fmt"
-	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -18,24 +15,6 @@ import (
 // only spent when the dump does not come.
 const dumpWait = time.Second
 
-// handlesUSR1 reports whether pid has a SIGUSR1 handler installed: without
-// one (a process that has not installed faulthandler yet), SIGUSR1 kills it.
-func handlesUSR1(pid int) bool {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "SigCgt:"); ok {
-			mask, err := strconv.ParseUint(strings.TrimSpace(v), 16, 64)
-			return err == nil && mask&(1<<(uint(syscall.SIGUSR1)-1)) != 0
-		}
-	}
-	return false
-}
-
 // takeStack asks pid for its Python stacks (SIGUSR1, faulthandler) and
 // collects the dump from stderr. The handler writes synchronously, so for a
 // stuck process the dump is complete once some of it has arrived and the
@@ -45,7 +24,7 @@ func handlesUSR1(pid int) bool {
 // waits at most dumpWait.
 func takeStack(pid int, role string, errs *stream, stuck bool) (ProcessStack, bool) {
 	ps := ProcessStack{Pid: pid, Role: role}
-	if !handlesUSR1(pid) {
+	if !proc.HandlesSignal(pid, syscall.SIGUSR1) {
 		return ps, false
 	}
 	mark := errs.mark()

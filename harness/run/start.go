@@ -4,27 +4,13 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"runtime"
 	"sync"
 	"syscall"
 	"time"
 
 	"github.com/forkfuzz/forkfuzz/harness/executor"
+	"github.com/forkfuzz/forkfuzz/harness/guard"
 )
-
-// Pdeathsig fires when the OS thread that started the child exits, not when
-// the Go process does. Go ends a thread only when a goroutine exits while
-// locked to it, so every program is started from one goroutine that locks its
-// thread and never exits: the signal then fires only when forkfuzz dies.
-var (
-	startOnce sync.Once
-	starts    = make(chan startReq)
-)
-
-type startReq struct {
-	cmd  *exec.Cmd
-	done chan error
-}
 
 // launch starts x: a fork-method run on x.Executor when there is one (a case
 // forked by a pre-started interpreter, see package executor), else cmd. It
@@ -51,20 +37,16 @@ func launch(x Execution, cmd *exec.Cmd, stdout, stderr *os.File) (int, func() (s
 	}, nil
 }
 
+// startLocked starts a run's leader so that it dies with forkfuzz (see
+// guard.Start), once forkfuzz is the subreaper of its runs' orphans.
 func startLocked(cmd *exec.Cmd) error {
-	startOnce.Do(func() {
-		becomeSubreaper()
-		go func() {
-			runtime.LockOSThread() // never unlocked: this thread lives as long as forkfuzz
-			for r := range starts {
-				r.done <- r.cmd.Start()
-			}
-		}()
-	})
-	done := make(chan error, 1)
-	starts <- startReq{cmd: cmd, done: done}
-	return <-done
+	subreaperOnce.Do(becomeSubreaper)
+	return guard.Start(cmd)
 }
+
+// subreaperOnce makes forkfuzz the subreaper of its runs' orphans before the
+// first run starts.
+var subreaperOnce sync.Once
 
 // becomeSubreaper makes orphans of a run (a forked child whose parent was
 // killed) our children rather than init's, so they are killed and reaped

@@ -1,7 +1,6 @@
 package trace
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -10,8 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
-	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -208,7 +205,7 @@ func finish(out *outcome, pgid int, live []int, traceDir string) {
 // the file has stopped growing. A process without a SIGUSR1 handler is left
 // alone: the signal would kill it.
 func dumpStack(pid int, traceDir string) string {
-	if !handlesUSR1(pid) || syscall.Kill(pid, syscall.SIGUSR1) != nil {
+	if !proc.HandlesSignal(pid, syscall.SIGUSR1) || syscall.Kill(pid, syscall.SIGUSR1) != nil {
 		return ""
 	}
 	path := filepath.Join(traceDir, fmt.Sprintf("stack.%d.txt", pid))
@@ -230,23 +227,6 @@ func dumpStack(pid int, traceDir string) string {
 	}
 	b, _ := os.ReadFile(path)
 	return string(b)
-}
-
-// handlesUSR1 reads SigCgt from /proc/PID/status.
-func handlesUSR1(pid int) bool {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "SigCgt:"); ok {
-			mask, err := strconv.ParseUint(strings.TrimSpace(v), 16, 64)
-			return err == nil && mask&(1<<(uint(syscall.SIGUSR1)-1)) != 0
-		}
-	}
-	return false
 }
 
 // waitExit returns the root's exit status; after a kill it comes at once.
