@@ -41,41 +41,16 @@ func firstPark(t *scenario.Thread) int {
 	return -1
 }
 
-// holders lists what every thread held at the fork: the resources a parked
-// thread took and kept, the one it is parked inside, and what main itself
-// took before forking.
+// holders lists what every thread held at the fork (scenario.HeldAtFork),
+// each with the line of the rendered program that holds it.
 func holders(s *scenario.Scenario, p *program) []Holder {
 	var out []Holder
-	add := func(thread, who string, steps []scenario.Step, upto int) {
-		held := map[string]int{} // resource -> index of its take
-		var order []string
-		for i := 0; i < upto; i++ {
-			switch st := steps[i]; st.Op {
-			case scenario.OpTake:
-				if _, ok := held[st.Resource]; !ok {
-					order = append(order, st.Resource)
-				}
-				held[st.Resource] = i
-			case scenario.OpRelease:
-				delete(held, st.Resource)
-			}
+	for _, h := range s.HeldAtFork() {
+		who := "main"
+		if h.Thread != "main" {
+			who = "thread/" + h.Thread
 		}
-		for _, r := range order {
-			if i, ok := held[r]; ok {
-				out = append(out, holder(s, thread, r, false, p.site(who, i)))
-			}
-		}
-		if upto < len(steps) && steps[upto].Op == scenario.OpPark && steps[upto].Resource != "" {
-			out = append(out, holder(s, thread, steps[upto].Resource, true, p.site(who, upto)))
-		}
-	}
-	for _, t := range started(s) {
-		if k := firstPark(t); k >= 0 {
-			add(t.Name, "thread/"+t.Name, t.Steps, k)
-		}
-	}
-	if k := forkIndex(s); k >= 0 {
-		add("main", "main", s.Main, k)
+		out = append(out, holder(s, h.Thread, h.Resource, h.Inside, p.site(who, h.Step)))
 	}
 	return out
 }

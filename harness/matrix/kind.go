@@ -12,21 +12,8 @@ const None scenario.Kind = "none"
 // handler) is filed under the one that is held, which is what it tests.
 func KindOf(s *scenario.Scenario) scenario.Kind {
 	held := map[string]bool{}
-	for _, t := range s.Threads {
-		for name := range heldAtPark(t.Steps) {
-			held[name] = true
-		}
-	}
-	for _, st := range s.Main {
-		if st.Op == scenario.OpFork {
-			break
-		}
-		switch st.Op {
-		case scenario.OpTake:
-			held[st.Resource] = true
-		case scenario.OpRelease:
-			delete(held, st.Resource)
-		}
+	for _, h := range s.HeldAtFork() {
+		held[h.Resource] = true
 	}
 	for _, r := range s.Resources {
 		if held[r.Name] {
@@ -44,24 +31,4 @@ func KindOf(s *scenario.Scenario) scenario.Kind {
 		return s.Resources[0].Kind
 	}
 	return None
-}
-
-// heldAtPark returns what a thread holds at its first park: the parent
-// forks only once every park is reached, so that is its state at the fork.
-func heldAtPark(steps []scenario.Step) map[string]bool {
-	held := map[string]bool{}
-	for _, st := range steps {
-		switch st.Op {
-		case scenario.OpTake:
-			held[st.Resource] = true
-		case scenario.OpRelease:
-			delete(held, st.Resource)
-		case scenario.OpPark:
-			if st.Resource != "" {
-				held[st.Resource] = true
-			}
-			return held
-		}
-	}
-	return map[string]bool{} // never parks: nothing is known to be held at the fork
 }

@@ -160,74 +160,24 @@ func lastStep(events []run.Event, pid int) (step, bool) {
 }
 
 // heldAtFork maps a resource name to how it is held at the moment of the
-// fork: "take KIND" or "park in KIND" by a thread parked there, "main take
-// KIND" by the forking thread. A thread's state at the fork is its state at
-// its first park, because the parent forks only once every park is reached.
+// fork (scenario.HeldAtFork): "take KIND" or "park in KIND" by a parked
+// thread, "main take KIND" by the forking thread.
 func heldAtFork(s *scenario.Scenario) map[string]string {
 	out := map[string]string{}
-	kind := func(name string) string {
-		if r := s.Resource(name); r != nil {
-			return string(r.Kind)
+	for _, h := range s.HeldAtFork() {
+		kind := ""
+		if r := s.Resource(h.Resource); r != nil {
+			kind = string(r.Kind)
 		}
-		return ""
-	}
-	for _, t := range s.Threads {
-		held := map[string]bool{}
-		var order []string
-		for _, st := range t.Steps {
-			switch st.Op {
-			case scenario.OpTake:
-				if !held[st.Resource] {
-					order = append(order, st.Resource)
-				}
-				held[st.Resource] = true
-			case scenario.OpRelease:
-				delete(held, st.Resource)
-			}
-			if st.Op != scenario.OpPark {
-				continue
-			}
-			if st.Resource != "" {
-				setOnce(out, st.Resource, "park in "+kind(st.Resource))
-			}
-			for _, r := range order {
-				if held[r] {
-					setOnce(out, r, "take "+kind(r))
-				}
-			}
-			break
+		how := "take " + kind
+		switch {
+		case h.Thread == "main":
+			how = "main take " + kind
+		case h.Inside:
+			how = "park in " + kind
 		}
-	}
-	held := map[string]bool{}
-	for _, st := range s.Main {
-		if st.Op == scenario.OpFork {
-			for _, r := range sortedKeys(held, s) {
-				setOnce(out, r, "main take "+kind(r))
-			}
-			break
-		}
-		switch st.Op {
-		case scenario.OpTake:
-			held[st.Resource] = true
-		case scenario.OpRelease:
-			delete(held, st.Resource)
-		}
-	}
-	return out
-}
-
-func setOnce(m map[string]string, k, v string) {
-	if _, ok := m[k]; !ok {
-		m[k] = v
-	}
-}
-
-// sortedKeys lists the names in held in declaration order (map order is random).
-func sortedKeys(held map[string]bool, s *scenario.Scenario) []string {
-	var out []string
-	for _, r := range s.Resources {
-		if held[r.Name] {
-			out = append(out, r.Name)
+		if _, ok := out[h.Resource]; !ok {
+			out[h.Resource] = how
 		}
 	}
 	return out
