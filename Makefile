@@ -32,10 +32,11 @@ run: build
 	$(BIN) fuzz --seed $(SEED) --budget $(BUDGET) --corpus out/corpus || test $$? -eq 1
 
 # The speed figures side by side (executions/s, deadlock latency, the naive
-# timeout, the floors) against the targets, written to bench.json; compare a
-# later run with `bin/forkfuzz bench --compare bench.json -o new.json`.
+# timeout, the floors) against the targets, written to out/bench.json; compare
+# a later run with `bin/forkfuzz bench --compare out/bench.json -o new.json`.
 bench: build
-	$(BIN) bench -o bench.json
+	mkdir -p out
+	$(BIN) bench -o out/bench.json
 
 # Each fuzz target for FUZZTIME (default 10m), one after the other: a target
 # uses every core. Findings land in each package's testdata/fuzz/TARGET/;
@@ -56,4 +57,4 @@ fuzz:
 	done
 
 clean:
-	rm -rf bin
+	rm -rf bin out
