@@ -74,20 +74,32 @@ func workers(r *scenario.Resource) int {
 	return r.Workers
 }
 
+// fresh is the expression that makes a fresh lock-like r, at module level
+// and again in a child re-initialised at fork ("" for the other kinds).
+func fresh(r *scenario.Resource) string {
+	switch r.Kind {
+	case scenario.Lock:
+		return "threading.Lock()"
+	case scenario.RLock:
+		return "threading.RLock()"
+	case scenario.Condition:
+		return "threading.Condition()"
+	case scenario.Semaphore:
+		return "threading.Semaphore(1)"
+	case scenario.Queue:
+		return "queue.Queue()"
+	}
+	return ""
+}
+
 // create writes the module-level line that makes r.
 func (g *gen) create(r *scenario.Resource) error {
 	e, v := &g.e, varName(r)
+	if f := fresh(r); f != "" {
+		e.line("%s = %s", v, f)
+		return nil
+	}
 	switch r.Kind {
-	case scenario.Lock:
-		e.line("%s = threading.Lock()", v)
-	case scenario.RLock:
-		e.line("%s = threading.RLock()", v)
-	case scenario.Condition:
-		e.line("%s = threading.Condition()", v)
-	case scenario.Semaphore:
-		e.line("%s = threading.Semaphore(1)", v)
-	case scenario.Queue:
-		e.line("%s = queue.Queue()", v)
 	case scenario.LoggingHandler:
 		e.line("%s = _logger(%s)", v, pyStr(r.Name))
 	case scenario.LoggingModule:
@@ -220,17 +232,11 @@ func (g *gen) parkIn(r *scenario.Resource, event string) (int, error) {
 // comment saying why there is nothing to do.
 func (g *gen) reinit(r *scenario.Resource) {
 	e, v := &g.e, varName(r)
+	if f := fresh(r); f != "" {
+		e.line("%s = %s", v, f)
+		return
+	}
 	switch r.Kind {
-	case scenario.Lock:
-		e.line("%s = threading.Lock()", v)
-	case scenario.RLock:
-		e.line("%s = threading.RLock()", v)
-	case scenario.Condition:
-		e.line("%s = threading.Condition()", v)
-	case scenario.Semaphore:
-		e.line("%s = threading.Semaphore(1)", v)
-	case scenario.Queue:
-		e.line("%s = queue.Queue()", v)
 	case scenario.LoggingHandler:
 		e.line("%s.handlers[0].createLock()", v)
 	case scenario.LoggingModule:
