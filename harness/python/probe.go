@@ -126,14 +126,28 @@ func probeUncached(ctx context.Context, path string) (Interpreter, error) {
 func runBounded(ctx context.Context, timeout time.Duration, name string, args ...string) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	// A descendant that left the group could hold our pipes open forever.
-	cmd.WaitDelay = 500 * time.Millisecond
+	var cmd *exec.Cmd
 	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Start()
+	var err error
+	// ETXTBSY means the file is still open for writing somewhere: a file just
+	// written (an installer, a test) whose descriptor a concurrent fork in
+	// this or another process copied for the moment before its exec. It
+	// passes within milliseconds, so it is retried rather than reported.
+	for try := 0; ; try++ {
+		cmd = exec.CommandContext(ctx, name, args...)
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+		// A descendant that left the group could hold our pipes open forever.
+		cmd.WaitDelay = 500 * time.Millisecond
+		stdout.Reset()
+		stderr.Reset()
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err = cmd.Start()
+		if !errors.Is(err, syscall.ETXTBSY) || try == 50 || ctx.Err() != nil {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	if err == nil {
 		guard.Add(cmd.Process.Pid) // a hung shim dies with forkfuzz, even on SIGKILL
 		err = cmd.Wait()

@@ -51,13 +51,17 @@ func TestProbeBrokenPaths(t *testing.T) {
 		{"old", fakePython("3.7.16", "CPython", false), 0o755, "Python 3.7.16 is older than 3.8"},
 		{"missing", "", 0, "no such file"},
 	}
+	// Every script is written before any runs: a file still open for writing
+	// when another subtest forks cannot be executed (ETXTBSY).
+	for _, tt := range tests {
+		if tt.mode != 0 {
+			writeFile(t, filepath.Join(dir, tt.name), tt.text, tt.mode)
+		}
+	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			path := filepath.Join(dir, tt.name)
-			if tt.mode != 0 {
-				writeFile(t, path, tt.text, tt.mode)
-			}
 			start := time.Now()
 			_, _, err := Resolve(context.Background(), []string{path})
 			if took := time.Since(start); took > probeTimeout+time.Second {
@@ -123,5 +127,29 @@ func TestProbePython27(t *testing.T) {
 	_, _, err := Resolve(context.Background(), paths[:1])
 	if err == nil || !strings.Contains(err.Error(), "is older than 3.8") || !strings.Contains(err.Error(), "Python 2.7.") {
 		t.Errorf("Resolve(%s) = %v, want an error saying Python 2.7 is older than 3.8", paths[0], err)
+	}
+}
+
+// A candidate still open for writing (ETXTBSY) is retried until the writer
+// closes it, not reported as broken.
+func TestProbeWaitsForWriter(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "python3")
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY, 0o755)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString(fakePython("3.12.4", "CPython", false)); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		time.Sleep(100 * time.Millisecond)
+		f.Close()
+	}()
+	got, _, err := Resolve(context.Background(), []string{path})
+	if err != nil {
+		t.Fatalf("Resolve(%s) while a writer held it briefly: %v", path, err)
+	}
+	if len(got) != 1 || got[0].Version != "3.12.4" {
+		t.Errorf("Resolve(%s) = %+v, want one 3.12.4", path, got)
 	}
 }
