@@ -64,7 +64,7 @@ func TestProbeBrokenPaths(t *testing.T) {
 			path := filepath.Join(dir, tt.name)
 			start := time.Now()
 			_, _, err := Resolve(context.Background(), []string{path})
-			if took := time.Since(start); took > probeTimeout+time.Second {
+			if took := time.Since(start); took > probeTimeout+10*time.Second {
 				t.Errorf("took %v, want at most the timeout %v", took, probeTimeout)
 			}
 			if err == nil {

@@ -27,7 +27,7 @@ func TestHugeInputs(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			start := time.Now()
 			_, err := Parse("big.yaml", []byte(tc.yaml))
-			if d := time.Since(start); d > 5*time.Second {
+			if d := time.Since(start); d > 20*time.Second { // linear work; only a blow-up reaches this
 				t.Errorf("Parse took %v", d)
 			}
 			var es Errors
