@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -76,7 +77,7 @@ func BenchmarkForkLibrary(b *testing.B) {
 // cpuTime is the CPU time used so far by this process, and by Python: its
 // reaped descendants, and every server of pool with its reaped cases; and
 // by the servers alone (forking and serving: the part one server serialises).
-func cpuTime(b *testing.B, pool *executor.Pool) (self, py, servers time.Duration) {
+func cpuTime(b testing.TB, pool *executor.Pool) (self, py, servers time.Duration) {
 	var us, kids syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &us)
 	syscall.Getrusage(syscall.RUSAGE_CHILDREN, &kids)
@@ -102,4 +103,43 @@ func cpuTime(b *testing.B, pool *executor.Pool) (self, py, servers time.Duration
 		}
 	}
 	return self, py, servers
+}
+
+// BenchmarkForkScenario runs each library scenario alone on the executor,
+// one execution at a time, and reports what one execution of it costs:
+// where the CPU goes scenario by scenario (a Pool forks its workers, a
+// logging or sqlite scenario imports those modules in every case).
+func BenchmarkForkScenario(b *testing.B) {
+	in, err := python.Default(context.Background())
+	if err != nil {
+		b.Skipf("no python3: %v", err)
+	}
+	ctx := context.Background()
+	pool := executor.NewPool(ctx)
+	defer pool.Close()
+	progs := library(b)
+	names := make([]string, 0, len(progs))
+	for name := range progs {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		b.Run(name, func(b *testing.B) {
+			x := run.Execution{Name: name, Program: progs[name], Python: in.Path, Method: scenario.MethodFork,
+				Timeout: 20 * time.Second, Executor: pool}
+			run.ExecuteAll(ctx, []run.Execution{x}, 1, nil) // the server starts outside the timing
+			n, start := 0, time.Now()
+			self0, py0, _ := cpuTime(b, pool)
+			for b.Loop() {
+				if r := run.Execute(ctx, x); r.Verdict == scenario.Hang || r.Verdict == "error" {
+					b.Fatalf("%s: %s: %s", name, r.Verdict, r.Reason)
+				}
+				n++
+			}
+			self1, py1, _ := cpuTime(b, pool)
+			b.ReportMetric(float64(n)/time.Since(start).Seconds(), "execs/s")
+			b.ReportMetric((self1-self0).Seconds()*1000/float64(n), "go-cpu-ms/exec")
+			b.ReportMetric((py1-py0).Seconds()*1000/float64(n), "py-cpu-ms/exec")
+		})
+	}
 }

@@ -20,6 +20,72 @@ del sys.path[0]
 import argparse, faulthandler, multiprocessing, os, signal, threading, traceback  # noqa: E401,E402,F401
 import array, select, socket, time  # noqa: E401,E402  (already imported by the above)
 
+# What `multiprocessing` imports when a fork-method Process starts (popen_fork,
+# util, subprocess, ...) costs every fork case about a third of its CPU. It
+# is imported here ahead of time, then hidden from the case, and _Preloaded
+# hands each module out when the case imports it, with the modules a fresh
+# import of it would load, in the same order: a case's sys.modules is always
+# what a fresh interpreter's would be. Not the Pool machinery: it pulls in
+# queue, random and tempfile, which scenarios import themselves.
+_PRELOAD = "multiprocessing.popen_fork"
+
+
+def _fresh_imports(names):
+    """For each name, the modules that importing it loads in this process as
+    it is now, in the order they end up in sys.modules: learnt in forked
+    children, one per name, all at once, each of which imports it and says."""
+    children = {}
+    for name in names:
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                before = set(sys.modules)
+                __import__(name)
+                os.write(w, " ".join(m for m in sys.modules if m not in before).encode())
+            finally:
+                os._exit(0)
+        os.close(w)
+        children[name] = (pid, r)
+    loads = {}
+    for name, (pid, r) in children.items():
+        chunks = [os.read(r, 1 << 16)]
+        while chunks[-1]:
+            chunks.append(os.read(r, 1 << 16))
+        os.close(r)
+        os.waitpid(pid, 0)
+        loads[name] = b"".join(chunks).decode().split()
+    return loads
+
+
+# For each module of the preload, what a fresh import of it alone loads
+# (itself last), learnt before the server imports any of them.
+_LOADS = _fresh_imports(_fresh_imports([_PRELOAD])[_PRELOAD])
+_SHOWN = set(sys.modules)
+import atexit  # noqa: E402
+
+# Their one side effect outside their own modules: multiprocessing.util
+# registers an atexit callback. It is held back here, and registered in the
+# case when the module is handed out, where a fresh import would register it.
+_AT_EXIT = {}  # module name -> [(function, args, kwargs)]
+
+
+def _hold_back(function, *args, **kwargs):
+    name = sys._getframe(1).f_globals.get("__name__")
+    _AT_EXIT.setdefault(name, []).append((function, args, kwargs))
+    return function
+
+
+_register, atexit.register = atexit.register, _hold_back
+try:
+    __import__(_PRELOAD)
+finally:
+    atexit.register = _register
+_PRELOADED = {name: sys.modules[name] for name in sys.modules if name not in _SHOWN}
+if set(_PRELOADED) != set(_LOADS) or not set(_AT_EXIT) <= set(_PRELOADED):
+    raise SystemExit("forkfuzz executor: importing %s here loaded %s and registered atexit callbacks from %s; "
+                     "in a fresh child it loaded %s" % (_PRELOAD, sorted(_PRELOADED), sorted(_AT_EXIT), sorted(_LOADS)))
+
 _BEFORE = set(sys.modules)
 import gc  # noqa: E402
 
@@ -174,6 +240,7 @@ def _become_case(request, fds, sock, pipes, server):
                 os.environ[key] = value
         for name in _EXTRA:
             sys.modules.pop(name, None)
+        _hide_preloaded()
         program = argv[0]
         sys.argv = argv
         if hasattr(sys, "orig_argv"):  # 3.10+: ours says -c SOURCE
@@ -183,6 +250,59 @@ def _become_case(request, fds, sock, pipes, server):
     except BaseException as error:
         os.write(2, ("forkfuzz executor: case setup: %r\n" % (error,)).encode())
         os._exit(126)
+
+
+def _hide_preloaded():
+    """Make the case's modules those of a fresh interpreter: every preloaded
+    module leaves sys.modules (and its package's attributes), and
+    _Preloaded hands it out on import."""
+    for name in _PRELOADED:
+        del sys.modules[name]
+        package, _, child = name.rpartition(".")
+        if package in sys.modules and child in vars(sys.modules[package]):
+            delattr(sys.modules[package], child)
+    sys.meta_path.insert(0, _Preloaded())
+
+
+class _Preloaded:
+    """A meta path finder and loader for the modules the server imported
+    ahead of time. Importing one goes through the import system's usual steps
+    (module lock, sys.modules, the package attribute) and gives the server's
+    module object, already executed; the modules its body loaded in a fresh
+    import come with it, in their order, unless the case has them already.
+    Only __spec__ would tell, and it is put back. It leaves sys.meta_path
+    once it has handed out everything."""
+
+    def __init__(self):
+        self._left = dict(_PRELOADED)
+        self._specs = {name: module.__spec__ for name, module in _PRELOADED.items()}
+
+    def find_spec(self, name, path=None, target=None):
+        if name not in self._left:
+            return None
+        return sys.modules["_frozen_importlib"].ModuleSpec(name, self)
+
+    def create_module(self, spec):
+        return self._left[spec.name]
+
+    def exec_module(self, module):
+        name = module.__name__
+        for dep in _LOADS[name][:-1]:  # what its body imported, loaded as it would have been
+            if dep in self._left and dep not in sys.modules:
+                sys.modules[dep] = self._handed(dep)
+                package, _, child = dep.rpartition(".")
+                if package in sys.modules:
+                    setattr(sys.modules[package], child, sys.modules[dep])
+        self._handed(name)
+        if not self._left and self in sys.meta_path:
+            sys.meta_path.remove(self)
+
+    def _handed(self, name):
+        module = self._left.pop(name)
+        module.__spec__ = self._specs[name]  # module_from_spec set ours on the one imported
+        for function, args, kwargs in _AT_EXIT.get(name, ()):
+            atexit.register(function, *args, **kwargs)
+        return module
 
 
 def _run(program):

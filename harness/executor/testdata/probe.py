@@ -1,7 +1,19 @@
 _GLOBALS = sorted(globals())
 import argparse, faulthandler, multiprocessing, os, signal, sys, threading, traceback
-import json
+import atexit, json
 mods = sorted(m for m in sys.modules if m != "json" and not m.startswith("json."))
+callbacks = atexit._ncallbacks()
+meta_path = [type(f).__name__ for f in sys.meta_path]
+# What a fork-method Process start imports: the executor has these ready.
+import multiprocessing.popen_fork
+after = {
+    "mods": sorted(m for m in sys.modules if m != "json" and not m.startswith("json.")),
+    "loaded": [m for m in sys.modules if m not in mods and m != "json" and not m.startswith("json.")],  # in the order sys.modules has them
+    "callbacks": atexit._ncallbacks(), "meta_path": [type(f).__name__ for f in sys.meta_path],
+    "specs": {m: [s.name, s.origin, type(s.loader).__name__, s.cached, s.parent]
+              for m, s in ((m, getattr(sys.modules[m], "__spec__", None)) for m in sorted(sys.modules)) if s is not None},
+    "attrs": sorted(a for a in vars(multiprocessing) if not a.startswith("__")),
+}
 sig = {}
 for s in range(1, signal.NSIG):
     try:
@@ -10,7 +22,7 @@ for s in range(1, signal.NSIG):
         continue
     sig[s] = h if isinstance(h, int) else getattr(h, "__name__", repr(h))
 print(json.dumps({
-    "mods": mods, "threads": threading.active_count(), "sig": {str(k): str(v) for k, v in sig.items()},
+    "mods": mods, "callbacks": callbacks, "meta_path": meta_path, "after_popen_fork": after, "threads": threading.active_count(), "sig": {str(k): str(v) for k, v in sig.items()},
     "fds": sorted(os.listdir("/proc/self/fd")), "argv": sys.argv, "path": sys.path, "cwd": os.getcwd(),
     "pgrp": os.getpgrp() == os.getpid(), "mpmain": sys.modules.get("__mp_main__") is sys.modules["__main__"],
     "name": __name__, "file": __file__, "env": dict(os.environ), "mask": sorted(int(x) for x in signal.pthread_sigmask(signal.SIG_BLOCK, [])),
