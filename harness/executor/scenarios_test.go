@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -98,6 +99,10 @@ func TestScenarioLibrarySame(t *testing.T) {
 		}
 		if exec.Verdict == scenario.Deadlock {
 			deadlocks++
+			// The stack reads as a fresh interpreter's: no frame of the server.
+			if strings.Contains(exec.Stack, `File "<string>"`) || exec.Stack == "" {
+				t.Errorf("%s on %s: executor stack with the server's frames, or none:\n%s", exec.Scenario, exec.PythonVersion, exec.Stack)
+			}
 		}
 	}
 	t.Logf("%d scenarios x %d interpreters, %d executor deadlocks", len(progs), len(ins), deadlocks)

@@ -54,7 +54,7 @@ func takeStack(pid int, role string, errs *stream, stuck bool) (ProcessStack, bo
 		}
 	}
 	errs.sync(dumpWait)
-	ps.Text = errs.since(mark)
+	ps.Text = dropServerFrames(errs.since(mark))
 	ps.Threads = parseDump(ps.Text)
 	return ps, ps.Text != ""
 }
@@ -64,6 +64,17 @@ var (
 	stackRe  = regexp.MustCompile(`^Stack \(most recent call first\):`)
 	frameRe  = regexp.MustCompile(`^\s+File "(.*)", line (\d+) in (.*)$`)
 )
+
+// serverFrameRe matches the two outermost frames of a case run by the
+// executor's server (harness/executor): its _run, called from its module
+// code, both in the "<string>" of `python -c`.
+var serverFrameRe = regexp.MustCompile(`(?m)^\s+File "<string>", line \d+ in _run\n\s+File "<string>", line \d+ in <module>\n`)
+
+// dropServerFrames removes the executor's frames from a dump, so that a
+// stack reads, and is recorded, as a fresh interpreter's would.
+func dropServerFrames(text string) string {
+	return serverFrameRe.ReplaceAllString(text, "")
+}
 
 // parseDump parses faulthandler output: per thread a header line, then
 // frames innermost first ("  File "f.py", line 3 in g").
