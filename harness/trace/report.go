@@ -19,15 +19,15 @@ const (
 // Report is the result of one trace.
 type Report struct {
 	Verdict       string `json:"verdict"`
-	Where         string `json:"where,omitempty"`    // parent, child or pool worker
-	Resource      string `json:"resource,omitempty"` // kind: lock, rlock, condition, semaphore, queue, logging-handler, logging-module, buffered-writer, module, sqlite, executor
-	Holder        string `json:"holder,omitempty"`   // the thread that held it and where it took it: "NAME at FILE:LINE"
-	Child         string `json:"child,omitempty"`    // FILE:LINE where the child (or the parent, in its fork) blocks
-	PythonVersion string `json:"python_version,omitempty"`
+	Where         string `json:"where"`    // parent, child or pool worker
+	Resource      string `json:"resource"` // kind: lock, rlock, condition, semaphore, queue, logging-handler, logging-module, buffered-writer, module, sqlite, executor
+	Holder        string `json:"holder"`   // the thread that held it and where it took it: "NAME at FILE:LINE"
+	Child         string `json:"child"`    // FILE:LINE where the child (or the parent, in its fork) blocks
+	PythonVersion string `json:"python_version"`
 	// ExitCode is the program's own (128+N for signal N), or 1 when a
 	// deadlock was proved or the run hung and was killed.
 	ExitCode           int            `json:"exit_code"`
-	Certificate        string         `json:"certificate,omitempty"`
+	Certificate        string         `json:"certificate"`
 	Forks              []ForkSnapshot `json:"forks"`
 	Hazards            []Hazard       `json:"hazards"`
 	Proof              string         `json:"proof,omitempty"` // the /proc evidence, one line per process

@@ -182,6 +182,86 @@ t = threading.Thread(target=never.wait, name="waiter")
 t.start()
 t.join()  # CHILD
 `,
+	// The lock is held at both forks, but an at-fork hook of the program
+	// replaces it in the child: nothing there can take the old one.
+	"replaced-at-fork": `import multiprocessing as mp, os, threading
+class Telemetry:
+    def __init__(self):
+        self.lock = threading.Lock()
+        os.register_at_fork(after_in_child=self.reinit)
+    def reinit(self):
+        self.lock = threading.Lock()
+    def record(self):
+        with self.lock:
+            pass
+T = Telemetry()
+held, done = threading.Event(), threading.Event()
+def holder():
+    with T.lock:
+        held.set()
+        done.wait()
+def child():
+    T.record()
+if __name__ == "__main__":
+    t = threading.Thread(target=holder, name="holder")
+    t.start()
+    held.wait()
+    pid = os.fork()  # FORK
+    if pid == 0:
+        T.record()
+        os._exit(0)
+    p = mp.get_context("fork").Process(target=child)
+    p.start()
+    done.set()
+    p.join()
+    os.waitpid(pid, 0)
+`,
+	// logging's module lock taken inside logging.config: the holder is the
+	// program's line that called into it.
+	"logging-config": `import logging, logging.config, os, threading
+inside, done = threading.Event(), threading.Event()
+class Slow(logging.Handler):
+    def __init__(self):
+        super().__init__()
+        inside.set()
+        done.wait()
+def configure():
+    logging.config.dictConfig({"version": 1, "handlers": {"h": {"()": Slow}}})  # HOLD
+t = threading.Thread(target=configure, name="configurer")
+t.start()
+inside.wait()
+pid = os.fork()  # FORK
+if pid == 0:
+    os._exit(0)
+done.set()
+t.join()
+os.waitpid(pid, 0)
+`,
+	// A thread blocked in print() on a full pipe holds sys.stdout's buffered
+	// writer, unless PYTHONUNBUFFERED left it without one.
+	"stdout-pipe": `import fcntl, os, select, struct, termios, threading
+r, w = os.pipe()
+os.dup2(w, 1)
+os.close(w)
+size = fcntl.fcntl(r, 1032)  # F_GETPIPE_SZ
+def progress():
+    print("x" * (2 * size))  # HOLD
+def queued():
+    return struct.unpack("i", fcntl.ioctl(r, termios.FIONREAD, b"\0\0\0\0"))[0]
+t = threading.Thread(target=progress, name="progress")
+t.start()
+while queued() < size:  # the pipe is full once the thread is blocked in its write
+    select.select([], [], [], 0.001)
+pid = os.fork()  # FORK
+if pid == 0:
+    print("child", flush=True)  # CHILD
+    os._exit(0)
+exited = False
+while not exited or t.is_alive():
+    if select.select([r], [], [], 0.01)[0]:
+        os.read(r, 1 << 16)
+    exited = exited or os.waitpid(pid, os.WNOHANG)[0] == pid
+`,
 	"exit3": `import sys
 print("plain")
 sys.exit(3)
@@ -195,6 +275,7 @@ __main__.done.wait()
 `
 
 type want struct {
+	env                      []string // added to the environment
 	verdict, where, resource string
 	holder                   string // thread name; " at FILE:HOLD" is appended when hold is set
 	hold, child              bool   // Holder names the HOLD line; Child is the CHILD line (or FORK, for a parent)
@@ -215,6 +296,10 @@ var cases = []struct {
 	{"executor", want{verdict: "deadlock", where: "child", resource: "executor", holder: "ThreadPoolExecutor-0_0", hold: true, child: true, exit: 1, hazards: 1}},
 	{"semaphore", want{verdict: "deadlock", where: "child", resource: "semaphore", holder: "holder", hold: true, child: true, exit: 1, hazards: 1}},
 	{"logic", want{verdict: "deadlock", where: "parent", child: true, exit: 1}},
+	{"replaced-at-fork", want{verdict: "ok"}},
+	{"logging-config", want{verdict: "deadlock", where: "parent", resource: "logging-module", holder: "configurer", hold: true, child: true, exit: 1}},
+	{"stdout-pipe", want{verdict: "deadlock", where: "child", resource: "buffered-writer", holder: "progress", hold: true, child: true, exit: 1, hazards: 1}},
+	{"stdout-pipe", want{env: []string{"PYTHONUNBUFFERED=1"}, verdict: "ok"}},
 	{"exit3", want{verdict: "ok", exit: 3}},
 }
 
@@ -226,8 +311,14 @@ func TestRun(t *testing.T) {
 					dir := t.TempDir()
 					script := writeScript(t, dir, c.name)
 					start := time.Now()
+					env := []string{"PYTHONDONTWRITEBYTECODE=1"}
+					for _, kv := range os.Environ() {
+						if !strings.HasPrefix(kv, "PYTHONUNBUFFERED=") { // only where a case sets it
+							env = append(env, kv)
+						}
+					}
 					rep, err := Run(context.Background(), Options{Argv: []string{py.path, script}, Timeout: 30 * time.Second,
-						Env: append(os.Environ(), "PYTHONDONTWRITEBYTECODE=1")})
+						Env: append(env, c.want.env...)})
 					if err != nil {
 						t.Fatalf("Run: %v", err)
 					}
@@ -265,7 +356,11 @@ func check(t *testing.T, rep *Report, w want, script, version string) {
 	// A child deadlock is named by the attempt the child recorded before it
 	// blocked, not only read from its stack.
 	if w.verdict == "deadlock" && w.where != WhereParent {
-		if len(rep.Hazards) == 0 || rep.Hazards[0].Outcome != "blocked" || rep.Hazards[0].ChildAt != child {
+		blocked := "blocked"
+		if w.resource == "buffered-writer" { // its lock is not observable: the child's stack says where it blocks
+			blocked = "blocked, inferred from the stack"
+		}
+		if len(rep.Hazards) == 0 || rep.Hazards[0].Outcome != blocked || rep.Hazards[0].ChildAt != child {
 			t.Errorf("first hazard %+v, want blocked at %s", rep.Hazards, child)
 		}
 	}

@@ -42,6 +42,7 @@ if _DIR:
     import faulthandler
     import threading
     import warnings
+    import _weakref
     from _weakrefset import WeakSet  # what weakref.WeakSet is, without importing weakref
 
     _ident = _thread.get_ident
@@ -57,7 +58,8 @@ if _DIR:
     _CF = os.path.join(_STD, "concurrent", "futures") + os.sep
     # Frames skipped when naming where a lock was taken: the user's line that
     # led into these modules is the one a person wants to read.
-    _SKIPF = {_SELF, _THREADING, _QUEUE, _LOGGING, _CF + "_base.py", _CF + "thread.py"}
+    _SKIPF = {_SELF, _THREADING, _QUEUE, _LOGGING, os.path.join(_STD, "logging", "config.py"),
+              os.path.join(_STD, "logging", "handlers.py"), _CF + "_base.py", _CF + "thread.py"}
 
     _fd = -1
     _fd_id = None
@@ -740,10 +742,23 @@ if _DIR:
             except (OSError, IndexError):
                 continue
             if any(w in src for w in (b"print(", b".write(", b".flush(", b".writelines(")):
+                if not _may_hold_writer(src):
+                    continue
                 at = _fmt(f)
                 out.append((None, _item("buffered-writer", o, "a buffered writer, written at " + at +
                                         " (inferred from the stack)", o, names, {o: at}, at)))
         return out
+
+    def _may_hold_writer(src):
+        """Whether a line that writes may hold a buffered writer's lock: not
+        when it writes to sys.stdout or sys.stderr (print() without file=)
+        and that stream has no buffered writer under it (PYTHONUNBUFFERED,
+        -u: a raw FileIO, which has no lock)."""
+        for name in ("stdout", "stderr"):
+            if (b"sys." + name.encode()) in src or (name == "stdout" and b"print(" in src and b"file=" not in src):
+                buf = getattr(getattr(sys, name, None), "buffer", None)
+                return buf is not None and type(buf).__name__ in ("BufferedWriter", "BufferedRandom")
+        return True
 
     def _logging_lock(me, names, ats):
         """logging._lock when logging was imported before us (an untracked RLock)."""
@@ -821,9 +836,12 @@ if _DIR:
             names, ats = snap["names"], snap["ats"]
             orphans = []
             # Ground truth from this child's memory, not the parent's earlier view.
+            locks = []
             for lk, it in _held_locks(me, names, ats):
                 lk.__class__ = _ORPHAN_OF.get(type(lk), type(lk))
                 orphans.append(it)
+                locks.append(lk)
+            _watch_replaced(locks)
             for ml, it in _held_modules(me, names, ats, {}):
                 ml.acquire = _orphan_call(ml.acquire, "module", id(ml), it["what"])
                 orphans.append(it)
@@ -852,6 +870,50 @@ if _DIR:
             _error("child", e)
         _pending = None
 
+    _replaceable = []  # [(weak reference to an orphaned lock, its id, [(dict, key) that held it])]
+
+    def _watch_replaced(locks):
+        """Note where each orphaned lock is kept (an attribute, a module or
+        dict entry) so that _late_child can tell when a hook replaced it."""
+        global _replaceable
+        _replaceable = []
+        if not locks:
+            return
+        import gc
+        ids = {id(lk) for lk in locks}
+        slots = {i: [] for i in ids}
+        for ref in gc.get_referrers(*locks):
+            if type(ref) is dict:
+                for k, v in ref.items():
+                    if id(v) in ids:
+                        slots[id(v)].append((ref, k))
+                continue
+            try:  # an object whose attributes are not (yet) a dict: 3.11+ keeps them inline
+                attrs = vars(ref)
+            except TypeError:
+                continue
+            for k, v in list(attrs.items()):
+                if id(v) in ids:
+                    slots[id(v)].append((attrs, k))
+        _replaceable = [(_weakref.ref(lk), id(lk), slots[id(lk)]) for lk in locks]
+
+    def _late_child():
+        """In a child, after the program's own at-fork hooks (it runs after
+        each one): an orphaned lock that a hook replaced with a new one (3.8
+        logging's createLock(), a user's self.lock = Lock()) can no longer be
+        taken by the child. Its old object is gone, or every place that kept
+        it now keeps something else."""
+        global _replaceable
+        left = []
+        for ref, rid, slots in _replaceable:
+            lk = ref()
+            if lk is None or (slots and all(d.get(k) is not lk for d, k in slots)):
+                _emit("reinit", id=rid, how="replaced")
+            else:
+                left.append((ref, rid, slots))
+            lk = None
+        _replaceable = left
+
     def _orphan_call(fn, kind, rid, what):
         def call(*args, **kwargs):
             _attempt(kind, rid, what)
@@ -862,6 +924,9 @@ if _DIR:
         hooks = {k: v for k, v in (("before", before), ("after_in_child", after_in_child),
                                    ("after_in_parent", after_in_parent)) if v is not None}
         _ORIG_REGISTER(**hooks)
+        if after_in_child is not None:
+            # After-hooks run oldest first: follow this one, to see what it replaced.
+            _ORIG_REGISTER(after_in_child=_late_child)
         if before is not None:
             # Before-hooks run newest first: stay newest, so the snapshot is
             # taken before any hook that may block (logging's takes its lock).
