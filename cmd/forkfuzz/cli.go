@@ -140,3 +140,11 @@ func isTerminal(f *os.File) bool {
 func errorf(cmd, format string, a ...any) {
 	fmt.Fprintf(os.Stderr, "forkfuzz %s: %s\n", cmd, fmt.Sprintf(format, a...))
 }
+
+// listed is ": a, b" for a usage error that names what it was given.
+func listed(args []string) string {
+	if len(args) == 0 {
+		return ""
+	}
+	return ": " + strings.Join(args, ", ")
+}

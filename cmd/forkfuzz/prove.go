@@ -42,18 +42,19 @@ func proveMain(args []string) int {
 	runs := fs.Int("runs", 1, "run each cell `N` times")
 	timeout := fs.Duration("timeout", 30*time.Second, "give up on a run without proof after `DUR` (verdict hang)")
 	jobs := fs.Int("jobs", runtime.NumCPU(), "executions in parallel")
-	if code, ok := parseFlags(fs, args); !ok {
+	files, code, ok := parseInterspersed(fs, args)
+	if !ok {
 		return code
 	}
-	if fs.NArg() != 1 {
-		errorf("prove", "want exactly one scenario file (run 'forkfuzz prove --help')")
+	if len(files) != 1 {
+		errorf("prove", "want exactly one scenario FILE, got %d%s (run 'forkfuzz prove --help')", len(files), listed(files))
 		return exitUsage
 	}
 	if *runs < 1 || *jobs < 1 || *timeout <= 0 {
 		errorf("prove", "--runs, --jobs and --timeout must be positive")
 		return exitUsage
 	}
-	s, err := scenario.ParseFile(scenarioPath(fs.Arg(0)))
+	s, err := scenario.ParseFile(scenarioPath(files[0]))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return exitUsage

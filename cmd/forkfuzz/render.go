@@ -25,19 +25,20 @@ func renderMain(args []string) int {
 	fs := newFlags("render", renderUsage)
 	out := fs.String("o", "", "write the program to `OUT` instead of stdout")
 	reinit := fs.Bool("reinit", false, "re-create every resource in the child with os.register_at_fork (the mitigation)")
-	if code, ok := parseFlags(fs, args); !ok {
+	files, code, ok := parseInterspersed(fs, args)
+	if !ok {
 		return code
 	}
-	if fs.NArg() != 1 {
-		errorf("render", "want exactly one scenario FILE (run 'forkfuzz render --help')")
+	if len(files) != 1 {
+		errorf("render", "want exactly one scenario FILE, got %d%s (run 'forkfuzz render --help')", len(files), listed(files))
 		return exitUsage
 	}
-	s, err := scenario.ParseFile(fs.Arg(0))
+	s, err := scenario.ParseFile(files[0])
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return exitUsage
 	}
-	p, err := render.Write(s, render.Options{Source: fs.Arg(0), ReinitAtFork: *reinit})
+	p, err := render.Write(s, render.Options{Source: files[0], ReinitAtFork: *reinit})
 	if err != nil {
 		errorf("render", "%v", err)
 		return exitUsage

@@ -36,14 +36,15 @@ func shrinkMain(args []string) int {
 	py := fs.String("python", "", "interpreter: a version (3.12) or a path (default: python3 on PATH)")
 	timeout := fs.Duration("timeout", fuzz.DefaultTimeout, "give up on an execution without proof after `DUR`")
 	useExecutor := fs.Bool("executor", true, executorUsage)
-	if code, ok := parseFlags(fs, args); !ok {
+	files, code, ok := parseInterspersed(fs, args)
+	if !ok {
 		return code
 	}
-	if fs.NArg() != 1 {
-		errorf("shrink", "want exactly one scenario FILE (run 'forkfuzz shrink --help')")
+	if len(files) != 1 {
+		errorf("shrink", "want exactly one scenario FILE, got %d%s (run 'forkfuzz shrink --help')", len(files), listed(files))
 		return exitUsage
 	}
-	s, err := scenario.ParseFile(fs.Arg(0))
+	s, err := scenario.ParseFile(files[0])
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return exitUsage
@@ -68,13 +69,13 @@ func shrinkMain(args []string) int {
 	var nd *fuzz.NotDeadlockError
 	switch {
 	case errors.As(err, &nd):
-		errorf("shrink", "%s on Python %s %s", fs.Arg(0), interp.Version, nd.Error())
+		errorf("shrink", "%s on Python %s %s", files[0], interp.Version, nd.Error())
 		return exitUsage
 	case errors.Is(err, fuzz.ErrFlake):
-		errorf("shrink", "%s on Python %s: %v", fs.Arg(0), interp.Version, err)
+		errorf("shrink", "%s on Python %s: %v", files[0], interp.Version, err)
 		return exitMismatch
 	case err != nil:
-		errorf("shrink", "%s: %v", fs.Arg(0), err)
+		errorf("shrink", "%s: %v", files[0], err)
 		return exitMismatch
 	}
 	prog, err := render.Write(red.Minimal, render.Options{})
@@ -84,7 +85,7 @@ func shrinkMain(args []string) int {
 	}
 	st := red.Stats
 	fmt.Fprintf(os.Stderr, "forkfuzz shrink: %s on Python %s\n  signature: %s\n  %d -> %d threads, %d -> %d resources; %d executions, %d candidates (%d invalid, %d cached), %s\n  minimal under spawn: %s\n",
-		fs.Arg(0), interp.Version, red.Signature, len(s.Threads), len(red.Minimal.Threads), len(s.Resources), len(red.Minimal.Resources),
+		files[0], interp.Version, red.Signature, len(s.Threads), len(red.Minimal.Threads), len(s.Resources), len(red.Minimal.Resources),
 		st.Executions, st.Candidates, st.Invalid, st.CacheHits, st.Elapsed.Round(time.Millisecond), red.Spawn.Verdict)
 	yml := scenario.Marshal(red.Minimal)
 	if *out == "" {

@@ -43,7 +43,7 @@ main:
 		t.Fatal(err)
 	}
 	out := filepath.Join(dir, "min")
-	if code := shrinkMain([]string{"-o", out, padded}); code != exitOK {
+	if code := shrinkMain([]string{padded, "-o", out}); code != exitOK { // flags after FILE, as the README writes it
 		t.Fatalf("shrink padded.yaml: exit %d, want %d", code, exitOK)
 	}
 	min, err := scenario.ParseFile(out + ".yaml")
