@@ -11,6 +11,7 @@ import (
 	"github.com/forkfuzz/forkfuzz/harness/atomicfile"
 	"github.com/forkfuzz/forkfuzz/harness/bench"
 	"github.com/forkfuzz/forkfuzz/harness/executor"
+	"github.com/forkfuzz/forkfuzz/harness/guard"
 	"github.com/forkfuzz/forkfuzz/harness/python"
 	"github.com/forkfuzz/forkfuzz/harness/run"
 )
@@ -77,12 +78,12 @@ func benchMain(args []string) int {
 		errorf("bench", "bench measures one interpreter; --python names %d", len(found))
 		return exitUsage
 	}
-	tmp, err := os.MkdirTemp("", "forkfuzz-bench-")
+	tmp, cleanup, err := guard.TempDir("forkfuzz-bench-")
 	if err != nil {
 		errorf("bench", "%v", err)
 		return exitUsage
 	}
-	defer os.RemoveAll(tmp)
+	defer cleanup()
 
 	status := newStatusLine("bench", 3*time.Second)
 	r, err := bench.Run(ctx, bench.Options{Python: found[0], Scenarios: library, Dir: tmp, Duration: *duration,

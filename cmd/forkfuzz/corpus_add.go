@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/forkfuzz/forkfuzz/harness/corpus"
+	"github.com/forkfuzz/forkfuzz/harness/guard"
 	"github.com/forkfuzz/forkfuzz/harness/python"
 	"github.com/forkfuzz/forkfuzz/harness/render"
 	"github.com/forkfuzz/forkfuzz/harness/run"
@@ -45,12 +46,12 @@ func corpusAdd(args []string) int {
 		errorf("corpus", "%v", err)
 		return exitUsage
 	}
-	tmp, err := os.MkdirTemp("", "forkfuzz-add-")
+	tmp, cleanup, err := guard.TempDir("forkfuzz-add-")
 	if err != nil {
 		errorf("corpus", "%v", err)
 		return exitUsage
 	}
-	defer os.RemoveAll(tmp)
+	defer cleanup()
 	added := 0
 	for _, s := range scenarios {
 		ok, err := addScenario(ctx, s, ins, *jobs, tmp, *dst)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/forkfuzz/forkfuzz/harness/corpus"
 	"github.com/forkfuzz/forkfuzz/harness/fuzz"
+	"github.com/forkfuzz/forkfuzz/harness/guard"
 	"github.com/forkfuzz/forkfuzz/harness/python"
 	"github.com/forkfuzz/forkfuzz/harness/run"
 	"github.com/forkfuzz/forkfuzz/harness/scenario"
@@ -91,12 +92,12 @@ func fuzzMain(args []string) int {
 		errorf("fuzz", "%v", err)
 		return exitUsage
 	}
-	dir, err := os.MkdirTemp("", "forkfuzz-fuzz-")
+	dir, cleanup, err := guard.TempDir("forkfuzz-fuzz-")
 	if err != nil {
 		errorf("fuzz", "%v", err)
 		return exitUsage
 	}
-	defer os.RemoveAll(dir)
+	defer cleanup()
 
 	pool, stopExecutor := startExecutor(ctx, f.exec)
 	defer stopExecutor()

@@ -11,6 +11,7 @@ import (
 
 	"github.com/forkfuzz/forkfuzz/harness/atomicfile"
 	"github.com/forkfuzz/forkfuzz/harness/corpus"
+	"github.com/forkfuzz/forkfuzz/harness/guard"
 	"github.com/forkfuzz/forkfuzz/harness/matrix"
 	"github.com/forkfuzz/forkfuzz/harness/python"
 	"github.com/forkfuzz/forkfuzz/harness/run"
@@ -64,12 +65,12 @@ func matrixMain(args []string) int {
 	if !explicit {
 		dirs = []string{"scenarios", "corpus"}
 	}
-	tmp, err := os.MkdirTemp("", "forkfuzz-matrix-")
+	tmp, cleanup, err := guard.TempDir("forkfuzz-matrix-")
 	if err != nil {
 		errorf("matrix", "%v", err)
 		return exitUsage
 	}
-	defer os.RemoveAll(tmp)
+	defer cleanup()
 	cases, bad := matrixCases(dirs, explicit, tmp)
 	if bad > 0 || len(cases) == 0 {
 		if len(cases) == 0 {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/forkfuzz/forkfuzz/harness/executor"
+	"github.com/forkfuzz/forkfuzz/harness/guard"
 	"github.com/forkfuzz/forkfuzz/harness/python"
 	"github.com/forkfuzz/forkfuzz/harness/render"
 	"github.com/forkfuzz/forkfuzz/harness/run"
@@ -84,12 +85,12 @@ func runMain(args []string) int {
 		return exitUsage
 	}
 	saySkipped("run", skipped)
-	dir, err := os.MkdirTemp("", "forkfuzz-run-")
+	dir, cleanup, err := guard.TempDir("forkfuzz-run-")
 	if err != nil {
 		errorf("run", "%v", err)
 		return exitUsage
 	}
-	defer os.RemoveAll(dir)
+	defer cleanup()
 	pool, stopExecutor := startExecutor(ctx, f.executor)
 	defer stopExecutor()
 	execs, expects, err := plan(scenarios, pythons, methods, f, dir, pool)

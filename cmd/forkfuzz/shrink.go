@@ -9,6 +9,7 @@ import (
 
 	"github.com/forkfuzz/forkfuzz/harness/atomicfile"
 	"github.com/forkfuzz/forkfuzz/harness/fuzz"
+	"github.com/forkfuzz/forkfuzz/harness/guard"
 	"github.com/forkfuzz/forkfuzz/harness/render"
 	"github.com/forkfuzz/forkfuzz/harness/run"
 	"github.com/forkfuzz/forkfuzz/harness/scenario"
@@ -56,12 +57,12 @@ func shrinkMain(args []string) int {
 		errorf("shrink", "%v", err)
 		return exitUsage
 	}
-	dir, err := os.MkdirTemp("", "forkfuzz-shrink-")
+	dir, cleanup, err := guard.TempDir("forkfuzz-shrink-")
 	if err != nil {
 		errorf("shrink", "%v", err)
 		return exitUsage
 	}
-	defer os.RemoveAll(dir)
+	defer cleanup()
 
 	pool, stopExecutor := startExecutor(ctx, *useExecutor)
 	defer stopExecutor()

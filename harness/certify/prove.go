@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/forkfuzz/forkfuzz/harness/guard"
 	"github.com/forkfuzz/forkfuzz/harness/python"
 	"github.com/forkfuzz/forkfuzz/harness/render"
 	"github.com/forkfuzz/forkfuzz/harness/run"
@@ -65,11 +66,11 @@ func Prove(ctx context.Context, s *scenario.Scenario, opts Options) (*Certificat
 	if err != nil {
 		return nil, fmt.Errorf("certify: %w", err)
 	}
-	dir, err := os.MkdirTemp("", "forkfuzz-prove-")
+	dir, cleanup, err := guard.TempDir("forkfuzz-prove-")
 	if err != nil {
 		return nil, fmt.Errorf("certify %s: %w", s.Name, err)
 	}
-	defer os.RemoveAll(dir)
+	defer cleanup()
 	name := s.Name + ".py"
 	// Same file name in two folders: the mitigation's stacks read like the plain one's.
 	plainPath, reinitPath := filepath.Join(dir, name), filepath.Join(dir, "reinit", name)

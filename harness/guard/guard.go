@@ -8,7 +8,8 @@
 // Each starter calls Add with a group's id once the leader is started and
 // Remove once the group is empty and reaped. The guard reads those as lines
 // on its stdin, a pipe only forkfuzz holds (close-on-exec), so its EOF means
-// that forkfuzz is gone; it then kills every group still listed.
+// that forkfuzz is gone; it then kills every group still listed, and removes
+// every private temporary directory still listed (TempDir).
 package guard
 
 import (
@@ -16,6 +17,9 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 )
@@ -24,15 +28,24 @@ import (
 // no arrays; a sed per run would cost a process per execution). It ignores
 // the terminal's signals: a Ctrl-C is forkfuzz's to handle, and the guard must
 // still be there if forkfuzz is then killed.
+// Directories are kept one per line (a path may hold spaces), removed only
+// when absolute, after the kills.
 const script = `trap '' INT TERM HUP QUIT
 live=" "
-while read -r op pg; do
+dirs=""
+nl='
+'
+while read -r op arg; do
 	case "$op" in
-	+) live="$live$pg " ;;
-	-) new=" "; for p in $live; do [ "$p" = "$pg" ] || new="$new$p "; done; live=$new ;;
+	+) live="$live$arg " ;;
+	-) new=" "; for p in $live; do [ "$p" = "$arg" ] || new="$new$p "; done; live=$new ;;
+	d) dirs="$dirs$arg$nl" ;;
+	r) new=""; IFS=$nl; set -f; for d in $dirs; do [ "$d" = "$arg" ] || new="$new$d$nl"; done; set +f; unset IFS; dirs=$new ;;
 	esac
 done
 for pg in $live; do kill -s KILL -- "-$pg" 2>/dev/null; done
+IFS=$nl; set -f
+for d in $dirs; do case "$d" in /*) rm -rf -- "$d" ;; esac; done
 `
 
 var g struct {
@@ -86,11 +99,38 @@ func send(op byte, pgid int) {
 	if pgid <= 1 {
 		return // never kill -1 or -0: every process, or our own group
 	}
+	line(op, strconv.Itoa(pgid))
+}
+
+func line(op byte, arg string) {
 	g.Lock()
 	defer g.Unlock()
 	start()
 	if g.w != nil {
 		// A guard that died makes this fail; forkfuzz goes on without it.
-		fmt.Fprintf(g.w, "%c %d\n", op, pgid)
+		fmt.Fprintf(g.w, "%c %s\n", op, arg)
 	}
+}
+
+// TempDir makes a private temporary directory (os.MkdirTemp) that is
+// removed by cleanup, or by the guard if forkfuzz dies first: an
+// interrupted run leaves no scratch files behind, even after a SIGKILL.
+func TempDir(pattern string) (dir string, cleanup func(), err error) {
+	dir, err = os.MkdirTemp("", pattern)
+	if err != nil {
+		return "", nil, err
+	}
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs
+	}
+	listed := !strings.ContainsAny(dir, "\n\r") // one line of the guard's list
+	if listed {
+		line('d', dir)
+	}
+	return dir, func() {
+		os.RemoveAll(dir)
+		if listed {
+			line('r', dir)
+		}
+	}, nil
 }

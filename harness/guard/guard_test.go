@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -98,4 +100,69 @@ func groupAlive(pgid int) bool {
 		}
 	}
 	return false
+}
+
+// TestTempDirRemovedWithForkfuzz: a helper makes two private directories
+// (one with a space in its name), cleans up the second itself, says both,
+// and is killed with SIGKILL. The guard removes the first; the second stays
+// gone, and a directory the helper never listed is not touched.
+func TestTempDirRemovedWithForkfuzz(t *testing.T) {
+	if os.Getenv("GUARD_DIR_HELPER") != "" {
+		dirHelper()
+		return
+	}
+	tmp := filepath.Join(t.TempDir(), "tmp with space")
+	if err := os.Mkdir(tmp, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	bystander := filepath.Join(tmp, "not-ours")
+	if err := os.Mkdir(bystander, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestTempDirRemovedWithForkfuzz$")
+	cmd.Env = append(os.Environ(), "GUARD_DIR_HELPER=1", "TMPDIR="+tmp)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	r := bufio.NewReader(out)
+	kept, err1 := r.ReadString('\n')
+	cleaned, err2 := r.ReadString('\n')
+	cmd.Process.Kill()
+	cmd.Wait()
+	if err1 != nil || err2 != nil {
+		t.Fatalf("helper said %q %q: %v %v", kept, cleaned, err1, err2)
+	}
+	kept, cleaned = strings.TrimSuffix(kept, "\n"), strings.TrimSuffix(cleaned, "\n")
+	gone := func(p string) bool { _, err := os.Stat(p); return os.IsNotExist(err) }
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline) && !gone(kept); time.Sleep(10 * time.Millisecond) {
+	}
+	if !gone(kept) {
+		t.Errorf("%s survived forkfuzz's SIGKILL", kept)
+	}
+	if !gone(cleaned) {
+		t.Errorf("%s was not cleaned up", cleaned)
+	}
+	if gone(bystander) {
+		t.Errorf("%s, never listed, was removed", bystander)
+	}
+}
+
+func dirHelper() {
+	kept, _, err := TempDir("forkfuzz-kept ")
+	if err != nil {
+		os.Exit(3)
+	}
+	os.WriteFile(filepath.Join(kept, "scratch.py"), []byte("pass\n"), 0o644)
+	cleaned, cleanup, err := TempDir("forkfuzz-cleaned-")
+	if err != nil {
+		os.Exit(3)
+	}
+	cleanup()
+	os.Stdout.WriteString(kept + "\n" + cleaned + "\n")
+	time.Sleep(time.Minute)
+	os.Exit(0)
 }

@@ -25,11 +25,11 @@ func Execute(ctx context.Context, x Execution) Result {
 		r.Verdict, r.Reason = verdictError, "canceled: "+err.Error()
 		return r
 	}
-	dir, err := os.MkdirTemp("", "forkfuzz-run-")
+	dir, cleanup, err := guard.TempDir("forkfuzz-run-")
 	if err != nil {
 		return failed(r, fmt.Errorf("run %s: %w", x.Name, err))
 	}
-	defer os.RemoveAll(dir)
+	defer cleanup()
 	// Temp files the program makes (a scenario's module folder) go into the
 	// run's folder, so that a killed run leaves nothing behind either.
 	env = append(env, "TMPDIR="+dir)

@@ -14,6 +14,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/forkfuzz/forkfuzz/harness/guard"
 )
 
 // DefaultTimeout bounds a run whose Options.Timeout is zero. A deadlock is
@@ -47,11 +49,11 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if o.Timeout <= 0 {
 		o.Timeout = DefaultTimeout
 	}
-	work, err := os.MkdirTemp("", "forkfuzz-trace-")
+	work, cleanup, err := guard.TempDir("forkfuzz-trace-")
 	if err != nil {
 		return nil, fmt.Errorf("trace: %w", err)
 	}
-	defer os.RemoveAll(work)
+	defer cleanup()
 	pyDir, err := instrumentation(work)
 	if err != nil {
 		return nil, fmt.Errorf("trace: %w", err)
