@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -79,6 +80,9 @@ func shrinkMain(args []string) int {
 		errorf("shrink", "%s: %v", files[0], err)
 		return exitMismatch
 	}
+	// The original's about describes what was cut away: say what this is.
+	red.Minimal.About = fmt.Sprintf("Shrunk by forkfuzz from %s (%s): %d -> %d threads, %d -> %d resources. Signature: %s.",
+		s.Name, filepath.Base(files[0]), len(s.Threads), len(red.Minimal.Threads), len(s.Resources), len(red.Minimal.Resources), red.Signature)
 	prog, err := render.Write(red.Minimal, render.Options{})
 	if err != nil {
 		errorf("shrink", "%v", err)

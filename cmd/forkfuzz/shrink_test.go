@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/forkfuzz/forkfuzz/harness/scenario"
@@ -49,6 +50,9 @@ main:
 	min, err := scenario.ParseFile(out + ".yaml")
 	if err != nil {
 		t.Fatalf("the minimal scenario does not parse: %v", err)
+	}
+	if !strings.HasPrefix(min.About, "Shrunk by forkfuzz from padded (padded.yaml): 2 -> 1 threads, 3 -> 1 resources.") {
+		t.Errorf("about %q does not say what the minimal scenario is", min.About)
 	}
 	if len(min.Threads) != 1 || len(min.Resources) != 1 || len(min.ForkStep().Fork.Child) != 1 {
 		t.Errorf("not minimal:\n%s", scenario.Marshal(min))
