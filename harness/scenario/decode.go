@@ -2,6 +2,7 @@ package scenario
 
 import (
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -30,14 +31,6 @@ func (d *decoder) fail(path string, n *yaml.Node, format string, args ...any) {
 }
 
 func (d *decoder) at(path string, n *yaml.Node) { d.l.pos[path] = posOf(n) }
-
-// preview quotes a value for a message, cut short.
-func preview(s string) string {
-	if r := []rune(s); len(r) > 40 {
-		s = string(r[:40]) + "..."
-	}
-	return strconv.Quote(s)
-}
 
 // describe names what a node is, for "expected X, got Y".
 func describe(n *yaml.Node) string {
@@ -82,12 +75,12 @@ func (d *decoder) fields(path string, n *yaml.Node, what string, allowed []strin
 			continue
 		}
 		if first, ok := seen[k.Value]; ok {
-			d.fail(path, k, "duplicate key %q (first at line %d)", k.Value, first.Line)
+			d.fail(path, k, "duplicate key %s (first at line %d)", quote(k.Value), first.Line)
 			continue
 		}
 		seen[k.Value] = k
 		if allowed != nil && !contains(allowed, k.Value) {
-			d.fail(join(path, k.Value), k, "unknown key %q%s (allowed: %s)", k.Value, in(path), strings.Join(allowed, ", "))
+			d.fail(join(path, k.Value), k, "unknown key %s%s (allowed: %s)", quote(k.Value), in(path), strings.Join(allowed, ", "))
 			continue
 		}
 		out = append(out, field{k.Value, k, v})
@@ -100,7 +93,7 @@ func in(path string) string {
 	if path == "" {
 		return ""
 	}
-	return " in " + path
+	return " in " + bare(path)
 }
 
 func join(path, name string) string {
@@ -132,23 +125,34 @@ func (d *decoder) str(path string, n *yaml.Node, what string) (string, bool) {
 	return n.Value, true
 }
 
-// integer decodes an integer scalar.
-func (d *decoder) integer(path string, n *yaml.Node, what string) (int, bool) {
+// wholeRE matches a whole number. yaml.v3 calls one beyond 64 bits a
+// float, and one beyond float64 a string.
+var wholeRE = regexp.MustCompile(`^[-+]?[0-9][0-9_]*$`)
+
+// integer decodes the option name, a whole number from lo to hi (limit
+// names the constant). It refuses here what a Scenario cannot hold: 0
+// (there, the default) and numbers beyond an int; check does the rest of
+// the range.
+func (d *decoder) integer(path string, n *yaml.Node, name string, lo, hi int, limit string) int {
+	if n.Kind == yaml.ScalarNode && n.Style == 0 && wholeRE.MatchString(n.Value) && n.ShortTag() != "!!int" {
+		d.fail(path, n, "%s", rangeMsg(name, bare(n.Value), lo, hi, limit))
+		return 0
+	}
 	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!float" {
-		d.fail(path, n, "expected %s (a whole number), got %s", what, preview(n.Value))
-		return 0, false
+		d.fail(path, n, "expected a number of %s (a whole number), got %s", name, quote(n.Value))
+		return 0
 	}
 	if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!int" {
-		d.fail(path, n, "expected %s, got %s", what, describe(n))
-		return 0, false
+		d.fail(path, n, "expected a number of %s, got %s", name, describe(n))
+		return 0
 	}
 	var v int64
-	if err := n.Decode(&v); err != nil || v != int64(int(v)) {
-		d.fail(path, n, "expected %s, got %s, which is out of range", what, strconv.Quote(n.Value))
-		return 0, false
+	if err := n.Decode(&v); err != nil || v != int64(int(v)) || v == 0 {
+		d.fail(path, n, "%s", rangeMsg(name, bare(n.Value), lo, hi, limit))
+		return 0
 	}
 	d.at(path, n)
-	return int(v), true
+	return int(v)
 }
 
 var scenarioKeys = []string{"forkfuzz", "name", "about", "unguarded", "resources", "threads", "main", "expect"}
@@ -168,7 +172,7 @@ func (d *decoder) scenario(root *yaml.Node) *Scenario {
 			case f.v.Kind != yaml.ScalarNode || f.v.ShortTag() != "!!int":
 				d.fail("forkfuzz", f.v, "expected the format version (forkfuzz: %d), got %s", FormatVersion, describe(f.v))
 			case f.v.Value != strconv.Itoa(FormatVersion):
-				d.fail("forkfuzz", f.v, "unsupported format version %s (supported: %d)", preview(f.v.Value), FormatVersion)
+				d.fail("forkfuzz", f.v, "unsupported format version %s (supported: %d)", quote(f.v.Value), FormatVersion)
 			case i != 0 || root.Content[0] != f.k:
 				d.fail("forkfuzz", f.k, "forkfuzz: %d must be the first key", FormatVersion)
 			}
@@ -225,14 +229,11 @@ func (d *decoder) resources(n *yaml.Node) []Resource {
 			case "target":
 				r.Target, _ = d.str(path+".target", o.v, "a target (pipe or stdout)")
 			case "workers":
-				r.Workers, _ = d.integer(path+".workers", o.v, "a number of workers")
-				if r.Workers == 0 && !d.l.bad[path+".workers"] {
-					d.fail(path+".workers", o.v, "%s", rangeMsg("workers", 0, MinWorkers, MaxWorkers, "MaxWorkers"))
-				}
+				r.Workers = d.integer(path+".workers", o.v, "workers", MinWorkers, MaxWorkers, "MaxWorkers")
 			}
 		}
 		if !hasKind && f.v.Kind == yaml.MappingNode {
-			d.fail(path+".kind", f.v, "resource %q has no kind", f.name)
+			d.fail(path+".kind", f.v, "resource %s has no kind", quote(f.name))
 		}
 		out = append(out, r)
 	}
@@ -269,11 +270,15 @@ var parkKeys = []string{"event", "in"}
 func (d *decoder) step(path string, n *yaml.Node) Step {
 	if n.Kind != yaml.MappingNode || len(n.Content) != 2 {
 		if n.Kind == yaml.MappingNode {
-			keys := []string{}
-			for i := 0; i < len(n.Content); i += 2 {
-				keys = append(keys, n.Content[i].Value)
+			// At most a few keys: a hostile step can have thousands.
+			var keys []string
+			for i := 0; i < len(n.Content) && i < 8; i += 2 {
+				keys = append(keys, quote(n.Content[i].Value))
 			}
-			d.fail(path, n, "a step is a map with one key, got %d keys (%s)", len(keys), strings.Join(keys, ", "))
+			if len(n.Content) > 8 {
+				keys = append(keys, "…")
+			}
+			d.fail(path, n, "a step is a map with one key, got %d keys (%s)", len(n.Content)/2, strings.Join(keys, ", "))
 		} else {
 			d.fail(path, n, "expected a step (a map with one key, such as take: L), got %s", describe(n))
 		}
@@ -315,7 +320,7 @@ func (d *decoder) step(path string, n *yaml.Node) Step {
 		st.Fork = d.fork(path+".fork", v)
 	case OpExit:
 		if s, ok := d.str(path+".exit", v, "normal"); ok && s != "normal" {
-			d.fail(path+".exit", v, "exit takes normal, got %s", strconv.Quote(s))
+			d.fail(path+".exit", v, "exit takes normal, got %s", quote(s))
 		}
 	}
 	return st
@@ -332,15 +337,9 @@ func (d *decoder) fork(path string, n *yaml.Node) *Fork {
 			via, _ := d.str(path+".via", o.v, "a via (os.fork, process or pool)")
 			f.Via = Via(via)
 		case "processes":
-			f.Processes, _ = d.integer(path+".processes", o.v, "a number of processes")
-			if f.Processes == 0 && !d.l.bad[path+".processes"] {
-				d.fail(path+".processes", o.v, "%s", rangeMsg("processes", 0, MinProcesses, MaxProcesses, "MaxProcesses"))
-			}
+			f.Processes = d.integer(path+".processes", o.v, "processes", MinProcesses, MaxProcesses, "MaxProcesses")
 		case "tasks":
-			f.Tasks, _ = d.integer(path+".tasks", o.v, "a number of tasks")
-			if f.Tasks == 0 && !d.l.bad[path+".tasks"] {
-				d.fail(path+".tasks", o.v, "%s", rangeMsg("tasks", 0, MinTasks, MaxTasks, "MaxTasks"))
-			}
+			f.Tasks = d.integer(path+".tasks", o.v, "tasks", MinTasks, MaxTasks, "MaxTasks")
 		case "child":
 			d.at(path+".child", o.k)
 			f.Child = d.steps(path+".child", o.v)

@@ -3,7 +3,9 @@ package scenario
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Error is one problem in a scenario. Pos is zero for a scenario built in
@@ -145,4 +147,37 @@ func (l *errorList) err() error {
 		es = append(es[:MaxErrors:MaxErrors], &Error{File: l.file, Pos: es[MaxErrors].Pos, Msg: fmt.Sprintf("and %d more errors", rest)})
 	}
 	return es
+}
+
+// maxShown is how many characters of a value a message shows.
+const maxShown = 60
+
+// quote quotes a value from a scenario for a message. ASCII escapes show
+// look-alike letters and invisible characters for what they are, and a long
+// value is cut, so that one hostile value cannot flood the terminal.
+func quote(s string) string {
+	head, more := cut(s)
+	return strconv.QuoteToASCII(head) + more
+}
+
+// bare is quote without the quotes, for text that reads as part of the
+// sentence: a path, an anchor name, a number.
+func bare(s string) string {
+	head, more := cut(s)
+	q := strconv.QuoteToASCII(head)
+	return q[1:len(q)-1] + more
+}
+
+// cut returns the first maxShown characters of s and, when that is not all
+// of s, a note of its length to follow them.
+func cut(s string) (head, more string) {
+	i := 0
+	for n := 0; n < maxShown && i < len(s); n++ {
+		_, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+	}
+	if i == len(s) {
+		return s, ""
+	}
+	return s[:i], fmt.Sprintf("… (%d bytes)", len(s))
 }

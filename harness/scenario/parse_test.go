@@ -127,19 +127,41 @@ func TestParseAccepts(t *testing.T) {
 	}
 }
 
-func TestParseFileTooLarge(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "big.yaml")
-	big := valid + "about: " + strings.Repeat("x", MaxFileSize) + "\n"
-	if err := os.WriteFile(path, []byte(big), 0o644); err != nil {
+// TestParseFile checks what ParseFile says about files it cannot parse at
+// all: the real size of a large file, a limit for a stream that has no
+// size, a directory.
+func TestParseFile(t *testing.T) {
+	dir := t.TempDir()
+	big := filepath.Join(dir, "big.yaml")
+	if err := os.WriteFile(big, []byte(valid+"about: "+strings.Repeat("x", 2*MaxFileSize)+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, err := ParseFile(path)
-	want := path + ": file is 1048577 bytes, more than the limit of 1048576 (MaxFileSize)"
-	if err == nil || err.Error() != want {
-		t.Errorf("ParseFile: got %v, want %s", err, want)
+	adir := filepath.Join(dir, "adir.yaml")
+	if err := os.Mkdir(adir, 0o755); err != nil {
+		t.Fatal(err)
 	}
-	if _, err := ParseFile(filepath.Join(t.TempDir(), "missing.yaml")); err == nil {
+	for _, tc := range []struct{ path, want string }{
+		{big, big + ": file is 2097374 bytes, more than the limit of 1048576 (MaxFileSize)"},
+		{"/dev/zero", "/dev/zero: file is more than the limit of 1048576 bytes (MaxFileSize)"},
+		{adir, adir + ": is a directory, not a scenario file"},
+	} {
+		if _, err := os.Stat(tc.path); err != nil {
+			t.Logf("skip %s: %v", tc.path, err)
+			continue
+		}
+		_, err := ParseFile(tc.path)
+		var es Errors
+		if !errors.As(err, &es) || err.Error() != tc.want {
+			t.Errorf("ParseFile(%s):\n got %v (%T)\nwant %s", tc.path, err, err, tc.want)
+		}
+	}
+	if _, err := ParseFile(filepath.Join(dir, "missing.yaml")); err == nil {
 		t.Errorf("ParseFile of a missing file: no error")
+	}
+	// In memory, the size is known.
+	_, err := Parse("t.yaml", make([]byte, MaxFileSize+10))
+	if want := "t.yaml: file is 1048586 bytes, more than the limit of 1048576 (MaxFileSize)"; err == nil || err.Error() != want {
+		t.Errorf("Parse:\n got %v\nwant %s", err, want)
 	}
 }
 

@@ -151,7 +151,7 @@ func (c *checker) header() {
 	case s.Name == "":
 		c.l.add("name", s.Pos, "missing scenario name")
 	case !scenarioNameRE.MatchString(s.Name):
-		c.l.add("name", s.Pos, "invalid scenario name %q (want [a-z][a-z0-9-]*, at most %d characters)", s.Name, MaxScenarioName)
+		c.l.add("name", s.Pos, "invalid scenario name %s (want [a-z][a-z0-9-]*, at most %d characters)", quote(s.Name), MaxScenarioName)
 	}
 	if !utf8.ValidString(s.About) {
 		c.l.add("about", s.Pos, "about is not valid UTF-8")
@@ -172,17 +172,19 @@ func (c *checker) header() {
 func (c *checker) name(path, field string, pos Pos, what, name string) bool {
 	switch {
 	case strings.HasPrefix(name, "ff_"):
-		c.l.addField(path, field, pos, "%s name %q starts with ff_, which forkfuzz reserves", what, name)
+		c.l.addField(path, field, pos, "%s name %s starts with ff_, which forkfuzz reserves", what, quote(name))
 	case !nameRE.MatchString(name):
-		c.l.addField(path, field, pos, "invalid %s name %q (want [A-Za-z][A-Za-z0-9_]*, at most %d characters)", what, name, MaxNameLen)
+		c.l.addField(path, field, pos, "invalid %s name %s (want [A-Za-z][A-Za-z0-9_]*, at most %d characters)", what, quote(name), MaxNameLen)
 	default:
 		return true
 	}
 	return false
 }
 
-func rangeMsg(what string, v, lo, hi int, limit string) string {
-	return fmt.Sprintf("%s %d is out of range %d to %d (%s)", what, v, lo, hi, limit)
+// rangeMsg says which range an option accepts; v is an int, or the text
+// of a number too big for one.
+func rangeMsg(what string, v any, lo, hi int, limit string) string {
+	return fmt.Sprintf("%s %v is out of range %d to %d (%s)", what, v, lo, hi, limit)
 }
 
 func kindList() string {
@@ -220,15 +222,15 @@ func (c *checker) resources() {
 		path := "resources." + r.Name
 		c.name(path, "", r.Pos, "resource", r.Name)
 		if c.res[r.Name] != nil {
-			c.l.add(path, r.Pos, "duplicate resource name %q", r.Name)
+			c.l.add(path, r.Pos, "duplicate resource name %s", quote(r.Name))
 			continue
 		}
 		c.res[r.Name] = r
 		switch {
 		case r.Kind == "":
-			c.l.addField(path, "kind", r.Pos, "resource %q has no kind", r.Name)
+			c.l.addField(path, "kind", r.Pos, "resource %s has no kind", quote(r.Name))
 		case !knownKind(r.Kind):
-			c.l.addField(path, "kind", r.Pos, "unknown resource kind %q (want one of %s)", r.Kind, kindList())
+			c.l.addField(path, "kind", r.Pos, "unknown resource kind %s (want one of %s)", quote(string(r.Kind)), kindList())
 		}
 		if !knownKind(r.Kind) {
 			continue // its options mean nothing yet
@@ -238,9 +240,9 @@ func (c *checker) resources() {
 			case r.Kind != BufferedWriter:
 				c.l.addField(path, "target", r.Pos, "option target is only for buffered-writer, not %s", r.Kind)
 			case r.Target != TargetPipe && r.Target != TargetStdout:
-				c.l.addField(path, "target", r.Pos, "unknown target %q (want pipe or stdout)", r.Target)
+				c.l.addField(path, "target", r.Pos, "unknown target %s (want pipe or stdout)", quote(r.Target))
 			case r.Target == TargetStdout && stdout != "":
-				c.l.addField(path, "target", r.Pos, "resource %q targets stdout, as %q does; there is one stdout", r.Name, stdout)
+				c.l.addField(path, "target", r.Pos, "resource %s targets stdout, as %s does; there is one stdout", quote(r.Name), quote(stdout))
 			case r.Target == TargetStdout:
 				stdout = r.Name
 			}
@@ -264,10 +266,10 @@ func (c *checker) threads() {
 		c.name(path, "", t.Pos, "thread", t.Name)
 		switch {
 		case c.thr[t.Name] != nil:
-			c.l.add(path, t.Pos, "duplicate thread name %q", t.Name)
+			c.l.add(path, t.Pos, "duplicate thread name %s", quote(t.Name))
 			continue
 		case c.res[t.Name] != nil:
-			c.l.add(path, t.Pos, "thread name %q is also a resource name", t.Name)
+			c.l.add(path, t.Pos, "thread name %s is also a resource name", quote(t.Name))
 		}
 		c.thr[t.Name] = t
 	}
@@ -290,7 +292,7 @@ func (c *checker) list(path string, steps []Step, w where) {
 func (c *checker) step(path string, st *Step, w where) {
 	rule, ok := opRules[st.Op]
 	if !ok {
-		c.l.add(path, st.Pos, "unknown step %q (want one of %s)", st.Op, opNames)
+		c.l.add(path, st.Pos, "unknown step %s (want one of %s)", quote(string(st.Op)), opNames)
 		return
 	}
 	if rule.where&w == 0 {
@@ -313,7 +315,7 @@ func (c *checker) step(path string, st *Step, w where) {
 		c.name(path, "event", st.Pos, "event", st.Event)
 	}
 	if st.Thread != "" && rule.operand == "thread" && c.thr[st.Thread] == nil && !c.l.broken("threads") {
-		c.l.addField(path, "thread", st.Pos, "undeclared thread %q", st.Thread)
+		c.l.addField(path, "thread", st.Pos, "undeclared thread %s", quote(st.Thread))
 	}
 	if st.Fork != nil && rule.operand == "fork" {
 		c.fork(path+".fork", st.Fork)
@@ -324,12 +326,12 @@ func (c *checker) resourceRef(path string, st *Step) {
 	r := c.res[st.Resource]
 	if r == nil {
 		if !c.l.broken("resources") {
-			c.l.addField(path, "resource", st.Pos, "undeclared resource %q", st.Resource)
+			c.l.addField(path, "resource", st.Pos, "undeclared resource %s", quote(st.Resource))
 		}
 		return
 	}
 	if st.Op == OpTake && knownKind(r.Kind) && !takeable[r.Kind] {
-		c.l.addField(path, "resource", st.Pos, "cannot take %q: a %s cannot be taken (take works on %s)", r.Name, r.Kind, takeableList())
+		c.l.addField(path, "resource", st.Pos, "cannot take %s: a %s cannot be taken (take works on %s)", quote(r.Name), r.Kind, takeableList())
 	}
 }
 
@@ -339,7 +341,7 @@ func (c *checker) fork(path string, f *Fork) {
 		c.l.addField(path, "via", f.Pos, "fork needs a via (os.fork, process or pool)")
 	case ViaOSFork, ViaProcess, ViaPool:
 	default:
-		c.l.addField(path, "via", f.Pos, "unknown via %q (want os.fork, process or pool)", f.Via)
+		c.l.addField(path, "via", f.Pos, "unknown via %s (want os.fork, process or pool)", quote(string(f.Via)))
 	}
 	for _, o := range []struct {
 		name, limit string
@@ -373,14 +375,14 @@ func (c *checker) holds(path string, steps []Step, w where) {
 		case OpTake, OpUse, OpPark:
 			if held[r.Name] > 0 && !reentrant[r.Kind] {
 				what := map[Op]string{OpTake: "take of", OpUse: "use of", OpPark: "park inside"}[st.Op]
-				c.l.addField(sp, "resource", st.Pos, "%s %q, which %s already holds: a %s is not reentrant (self-deadlock)", what, r.Name, who, r.Kind)
+				c.l.addField(sp, "resource", st.Pos, "%s %s, which %s already holds: a %s is not reentrant (self-deadlock)", what, quote(r.Name), who, r.Kind)
 			}
 			if st.Op == OpTake && takeable[r.Kind] {
 				held[r.Name]++
 			}
 		case OpRelease:
 			if held[r.Name] == 0 {
-				c.l.addField(sp, "resource", st.Pos, "release of %q, which %s does not hold here", r.Name, who)
+				c.l.addField(sp, "resource", st.Pos, "release of %s, which %s does not hold here", quote(r.Name), who)
 				continue
 			}
 			held[r.Name]--
@@ -423,7 +425,7 @@ func (c *checker) starts() {
 			continue
 		}
 		if started[st.Thread] {
-			c.l.addField(fmt.Sprintf("main[%d]", i), "thread", st.Pos, "thread %q is started twice", st.Thread)
+			c.l.addField(fmt.Sprintf("main[%d]", i), "thread", st.Pos, "thread %s is started twice", quote(st.Thread))
 		}
 		started[st.Thread] = true
 	}
@@ -433,7 +435,7 @@ func (c *checker) starts() {
 	for i := range c.s.Threads {
 		t := &c.s.Threads[i]
 		if !started[t.Name] && c.thr[t.Name] == t {
-			c.l.add("threads."+t.Name, t.Pos, "thread %q is never started", t.Name)
+			c.l.add("threads."+t.Name, t.Pos, "thread %s is never started", quote(t.Name))
 		}
 	}
 }
@@ -461,7 +463,7 @@ func (c *checker) events() {
 					continue
 				}
 				if first, ok := parks[st.Event]; ok {
-					c.l.addField(sp, "event", st.Pos, "event %q is already a park in thread %q; each park has its own event", st.Event, first.thread)
+					c.l.addField(sp, "event", st.Pos, "event %s is already a park in thread %s; each park has its own event", quote(st.Event), quote(first.thread))
 					continue
 				}
 				parks[st.Event] = site{sp, st.Pos, thread}
@@ -484,7 +486,7 @@ func (c *checker) events() {
 	if !c.l.broken("threads") && !c.l.broken("main") {
 		for _, w := range waits {
 			if !sets[w.thread] {
-				c.l.addField(w.path, "event", w.pos, "wait for event %q, which no park or signal sets", w.thread)
+				c.l.addField(w.path, "event", w.pos, "wait for event %s, which no park or signal sets", quote(w.thread))
 			}
 		}
 	}
@@ -510,9 +512,9 @@ func (c *checker) events() {
 		}
 		switch {
 		case wait < 0:
-			c.l.addField(p.path, "event", p.pos, "main never waits for park %q before the fork", ev)
+			c.l.addField(p.path, "event", p.pos, "main never waits for park %s before the fork", quote(ev))
 		case start > wait || (start < 0 && c.thr[p.thread] != nil && c.startsAnywhere(p.thread)):
-			c.l.addField(fmt.Sprintf("main[%d]", wait), "event", c.s.Main[wait].Pos, "main waits for park %q before it starts thread %q", ev, p.thread)
+			c.l.addField(fmt.Sprintf("main[%d]", wait), "event", c.s.Main[wait].Pos, "main waits for park %s before it starts thread %s", quote(ev), quote(p.thread))
 		}
 	}
 }
@@ -544,9 +546,9 @@ func (c *checker) expect() {
 			v := e.Verdicts[m]
 			switch {
 			case !contains(Methods, m):
-				c.l.addField(path, m, e.Pos, "unknown key %q in expect (allowed: python, %s)", m, strings.Join(Methods, ", "))
+				c.l.addField(path, m, e.Pos, "unknown key %s in expect (allowed: python, %s)", quote(m), strings.Join(Methods, ", "))
 			case !knownVerdict(v):
-				c.l.addField(path, m, e.Pos, "unknown verdict %q for %s (want ok, deadlock, hang, crash or error)", v, m)
+				c.l.addField(path, m, e.Pos, "unknown verdict %s for %s (want ok, deadlock, hang, crash or error)", quote(string(v)), m)
 			}
 		}
 	}

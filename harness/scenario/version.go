@@ -18,7 +18,7 @@ var maxVersion = [2]int{1 << 30, 1 << 30}
 // parseRange parses "", "3.12", ">=3.12", ">3.8", "<3.12", "<=3.11" and
 // "3.8-3.11".
 func parseRange(spec string) (versionRange, error) {
-	bad := fmt.Errorf(`invalid python version range %q (want "3.12", ">=3.12", "<3.12", ">3.8", "<=3.11" or "3.8-3.11")`, spec)
+	bad := fmt.Errorf(`invalid python version range %s (want "3.12", ">=3.12", "<3.12", ">3.8", "<=3.11" or "3.8-3.11")`, quote(spec))
 	if spec == "" {
 		return versionRange{any: true}, nil
 	}
@@ -99,7 +99,7 @@ func MatchVersion(spec, version string) (bool, error) {
 	}
 	v, rest, ok := parseVersion(strings.TrimSpace(version))
 	if !ok || !validSuffix(rest) {
-		return false, fmt.Errorf("invalid python version %q (want e.g. 3.12 or 3.12.1)", version)
+		return false, fmt.Errorf("invalid python version %s (want e.g. 3.12 or 3.12.1)", quote(version))
 	}
 	if r.any {
 		return true, nil
