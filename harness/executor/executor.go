@@ -117,7 +117,10 @@ func Start(ctx context.Context, python string, env []string) (*Server, error) {
 		conn.Close()
 		return nil, fmt.Errorf("executor %s: %w", python, err)
 	}
-	cmd := exec.Command(python, "-c", serverSource)
+	// The source comes on stdin: `python -c` would differ from `python
+	// PROGRAM` in what it imports at start (3.13 imports linecache for -c).
+	cmd := exec.Command(python, "-")
+	cmd.Stdin = strings.NewReader(serverSource)
 	cmd.Env, cmd.Stdout, cmd.Stderr = env, outW, outW
 	cmd.ExtraFiles = []*os.File{theirs} // fd 3
 	// Its own group, so that a case's group kill never reaches it. When we

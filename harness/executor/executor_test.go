@@ -148,7 +148,7 @@ func TestCaseStatus(t *testing.T) {
 			if !bytes.Contains(stderr.Bytes(), []byte(tt.stderr)) {
 				t.Errorf("stderr %q, want %q in it", stderr.String(), tt.stderr)
 			}
-			if bytes.Contains(stderr.Bytes(), []byte("<string>")) {
+			if bytes.Contains(stderr.Bytes(), []byte("<stdin>")) {
 				t.Errorf("stderr shows the server's frames: %s", stderr.String())
 			}
 		})

@@ -100,7 +100,7 @@ func TestScenarioLibrarySame(t *testing.T) {
 		if exec.Verdict == scenario.Deadlock {
 			deadlocks++
 			// The stack reads as a fresh interpreter's: no frame of the server.
-			if strings.Contains(exec.Stack, `File "<string>"`) || exec.Stack == "" {
+			if strings.Contains(exec.Stack, `File "<stdin>"`) || exec.Stack == "" {
 				t.Errorf("%s on %s: executor stack with the server's frames, or none:\n%s", exec.Scenario, exec.PythonVersion, exec.Stack)
 			}
 		}

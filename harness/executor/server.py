@@ -4,7 +4,7 @@
 #
 # It imports what every rendered program imports at module level, and nothing
 # a scenario may import (logging, queue, sqlite3, ...): those would change what
-# the case holds at its own fork. It starts no thread, and forks only from its
+# the case holds at its own fork. Some more it imports but hides (_PRELOAD). It starts no thread, and forks only from its
 # idle main loop, so a case starts with one thread and no lock held.
 #
 # Protocol on fd 3, a SOCK_SEQPACKET socket, one message per packet:
@@ -13,21 +13,24 @@
 #                 "X ID STATUS" exited (raw wait status).
 import sys
 
-# `-c` put "" (our cwd) first on sys.path: never import from there. A case
-# gets its program's folder there instead, as `python PROGRAM` does.
+# `python -` (our source on stdin) put "" (our cwd) first on sys.path: never
+# import from there. A case gets its program's folder there instead, as
+# `python PROGRAM` does.
 del sys.path[0]
 
-import argparse, faulthandler, multiprocessing, os, signal, threading, traceback  # noqa: E401,E402,F401
+import faulthandler, multiprocessing, os, signal, threading  # noqa: E401,E402,F401
 import array, select, socket, time  # noqa: E401,E402  (already imported by the above)
 
-# What `multiprocessing` imports when a fork-method Process starts (popen_fork,
-# util, subprocess, ...) costs every fork case about a third of its CPU. It
-# is imported here ahead of time, then hidden from the case, and _Preloaded
-# hands each module out when the case imports it, with the modules a fresh
-# import of it would load, in the same order: a case's sys.modules is always
-# what a fresh interpreter's would be. Not the Pool machinery: it pulls in
-# queue, random and tempfile, which scenarios import themselves.
-_PRELOAD = "multiprocessing.popen_fork"
+# What every fork case imports later on (argparse where it parses its
+# arguments; what `multiprocessing` imports when a fork-method Process
+# starts: popen_fork, util, subprocess, ...; traceback, which logging
+# imports) costs a case about a quarter of its CPU. It is imported here ahead
+# of time, then hidden from the case, and _Preloaded hands each module out
+# when the case imports it, with the modules a fresh import of it would load,
+# in the same order: a case's sys.modules is always what a fresh
+# interpreter's would be. Not the Pool machinery: it pulls in random, whose
+# import registers an at-fork hook.
+_PRELOAD = ("argparse", "multiprocessing.popen_fork", "traceback")
 
 
 def _fresh_imports(names):
@@ -60,7 +63,7 @@ def _fresh_imports(names):
 
 # For each module of the preload, what a fresh import of it alone loads
 # (itself last), learnt before the server imports any of them.
-_LOADS = _fresh_imports(_fresh_imports([_PRELOAD])[_PRELOAD])
+_LOADS = _fresh_imports(sorted({m for loaded in _fresh_imports(_PRELOAD).values() for m in loaded}))
 _SHOWN = set(sys.modules)
 import atexit  # noqa: E402
 
@@ -78,13 +81,14 @@ def _hold_back(function, *args, **kwargs):
 
 _register, atexit.register = atexit.register, _hold_back
 try:
-    __import__(_PRELOAD)
+    for _name in _PRELOAD:
+        __import__(_name)
 finally:
     atexit.register = _register
 _PRELOADED = {name: sys.modules[name] for name in sys.modules if name not in _SHOWN}
 if set(_PRELOADED) != set(_LOADS) or not set(_AT_EXIT) <= set(_PRELOADED):
     raise SystemExit("forkfuzz executor: importing %s here loaded %s and registered atexit callbacks from %s; "
-                     "in a fresh child it loaded %s" % (_PRELOAD, sorted(_PRELOADED), sorted(_AT_EXIT), sorted(_LOADS)))
+                     "in fresh children it loaded %s" % (", ".join(_PRELOAD), sorted(_PRELOADED), sorted(_AT_EXIT), sorted(_LOADS)))
 
 _BEFORE = set(sys.modules)
 import gc  # noqa: E402
@@ -223,6 +227,9 @@ def _become_case(request, fds, sock, pipes, server):
             _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
             if os.getppid() != server:  # the server died before prctl
                 os._exit(128 + signal.SIGKILL)
+        null = os.open(os.devnull, os.O_RDONLY)  # not our stdin, the pipe our source came through
+        os.dup2(null, 0)
+        os.close(null)
         os.dup2(fds[0], 1)
         os.dup2(fds[1], 2)
         sock.close()
@@ -243,7 +250,7 @@ def _become_case(request, fds, sock, pipes, server):
         _hide_preloaded()
         program = argv[0]
         sys.argv = argv
-        if hasattr(sys, "orig_argv"):  # 3.10+: ours says -c SOURCE
+        if hasattr(sys, "orig_argv"):  # 3.10+: ours says -
             sys.orig_argv = sys.orig_argv[:1] + argv
         sys.path.insert(0, os.path.dirname(os.path.realpath(program)))
         return program

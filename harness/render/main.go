@@ -69,7 +69,7 @@ if __name__ == "__main__":
     try:
         status = main()
     except Exception as error:
-        traceback.print_exc()
+        sys.excepthook(type(error), error, error.__traceback__)
         _trace("result", "error", type(error).__name__)
         status = 1
     sys.exit(status)`)

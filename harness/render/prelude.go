@@ -282,6 +282,8 @@ def _result(exitcode):
 
 const preludeArgs = `
 def _parse_args():
+    import argparse  # here: a spawn or forkserver child, which imports this file again, has no use for it
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--start-method", choices=("fork", "spawn", "forkserver"), default="fork",
                         help="how multiprocessing starts the child (default: fork)")

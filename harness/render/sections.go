@@ -43,7 +43,9 @@ the program reports its progress on stderr, one "@forkfuzz" line per event.
 }
 
 func (g *gen) imports() {
-	mods := []string{"argparse", "faulthandler", "multiprocessing", "os", "signal", "sys", "threading", "traceback"}
+	// Not argparse (imported where the arguments are parsed): a spawn or
+	// forkserver child imports this file again and has no use for it.
+	mods := []string{"faulthandler", "multiprocessing", "os", "signal", "sys", "threading"}
 	add := func(names ...string) { mods = append(mods, names...) }
 	if g.has(scenario.Queue) {
 		add("queue")
@@ -224,7 +226,7 @@ def os_fork_child(shared):
     except SystemExit:
         raise  # exit: normal, through the interpreter's exit (flushes std streams)
     except BaseException:
-        traceback.print_exc()
+        sys.excepthook(*sys.exc_info())
         os._exit(1)
     os._exit(0)`)
 	}

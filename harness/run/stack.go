@@ -67,8 +67,8 @@ var (
 
 // serverFrameRe matches the two outermost frames of a case run by the
 // executor's server (harness/executor): its _run, called from its module
-// code, both in the "<string>" of `python -c`.
-var serverFrameRe = regexp.MustCompile(`(?m)^\s+File "<string>", line \d+ in _run\n\s+File "<string>", line \d+ in <module>\n`)
+// code, both in the "<stdin>" its source was read from.
+var serverFrameRe = regexp.MustCompile(`(?m)^\s+File "<stdin>", line \d+ in _run\n\s+File "<stdin>", line \d+ in <module>\n`)
 
 // dropServerFrames removes the executor's frames from a dump, so that a
 // stack reads, and is recorded, as a fresh interpreter's would.
