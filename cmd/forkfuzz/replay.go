@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 
@@ -31,11 +32,16 @@ regressed (recorded ok, now deadlock), flaky (--runs disagree) or changed.
 
 A version with nothing recorded is new: reported, not a failure, and recorded
 in the entry's meta only with --update (never implied). An entry that does not
-load is reported by file name, counts as a failure, and the others replay.
+load is unreadable: each problem is reported by file name, the others replay,
+and it is counted apart from the cases: "11 passed, 1 failed, 2 unreadable
+entries" (--json prints one object with status "unreadable" per entry, JUnit
+one <error>).
 
-Exit code 0 when every verdict matches, 1 when any differs or an entry is
-corrupt (or on interruption), 2 for bad usage (a bad flag, a missing folder,
-no interpreter).`
+Exit code 0 when every verdict matches and every entry loaded; 1 when any
+differs or any entry is unreadable (even if every case passed), or on
+interruption; 2 for bad usage: a bad flag, a missing folder, no interpreter,
+or no entries at all in the folders (a wrong path must not pass CI; see
+--allow-empty).`
 
 type replayFlags struct {
 	methods listFlag
@@ -49,6 +55,7 @@ type replayFlags struct {
 	timeout time.Duration
 	verbose bool
 	exec    bool
+	empty   bool
 }
 
 func replayMain(args []string) int {
@@ -65,6 +72,7 @@ func replayMain(args []string) int {
 	fs.DurationVar(&f.timeout, "timeout", 10*time.Second, "give up on an execution without proof after `DUR` (verdict hang)")
 	fs.BoolVar(&f.exec, "executor", true, executorUsage)
 	fs.BoolVar(&f.verbose, "v", false, "print the proof and stack of every failure")
+	fs.BoolVar(&f.empty, "allow-empty", false, "exit 0, not 2, when the folders hold no entries at all")
 	dirs, code, ok := parseInterspersed(fs, args)
 	if !ok {
 		return code
@@ -92,6 +100,11 @@ func replayMain(args []string) int {
 	if !ok {
 		return exitUsage
 	}
+	// Counted before sharding: a small corpus leaves some shards empty.
+	if len(entries) == 0 && len(loadErrs) == 0 && !f.empty {
+		errorf("replay", "no corpus entries in %s (--allow-empty accepts that)", strings.Join(dirs, ", "))
+		return exitUsage
+	}
 	entries = corpus.Shard(entries, k, n)
 	ctx, stop := interruptContext(run.KillAll)
 	defer stop()
@@ -108,11 +121,11 @@ func replayMain(args []string) int {
 	return replayReport(ctx, cases, loadErrs, opts, f)
 }
 
-// loadCorpora loads every folder; each bad entry is printed by file. A folder
-// that cannot be read is a usage error (ok false).
 // replayKey is the verdicts key of an interpreter (replay.VersionKey).
 func replayKey(in python.Interpreter) string { return replay.VersionKey(in) }
 
+// loadCorpora loads every folder; each problem of a bad entry is printed by
+// file. A folder that cannot be read is a usage error (ok false).
 func loadCorpora(cmd string, dirs []string) ([]*corpus.Entry, []error, bool) {
 	var entries []*corpus.Entry
 	var bad []error
@@ -139,7 +152,12 @@ func replayReport(ctx context.Context, cases []*replay.Case, loadErrs []error, o
 	tty := !f.json && isTerminal(os.Stderr)
 	start := time.Now()
 	enc := json.NewEncoder(os.Stdout)
-	if !f.json {
+	bad := replay.Unreadables(loadErrs)
+	if f.json {
+		for _, u := range bad {
+			enc.Encode(unreadableRecord(u))
+		}
+	} else {
 		fmt.Fprintf(os.Stderr, "forkfuzz replay: %d cases (%d interpreters), %d executions at a time\n", len(cases), len(opts.Pythons), opts.Jobs)
 	}
 	err := replay.Run(ctx, cases, opts, func(c *replay.Case) {
@@ -184,20 +202,32 @@ func replayReport(ctx context.Context, cases []*replay.Case, loadErrs []error, o
 			code = exitMismatch
 		}
 	}
-	failed += len(loadErrs)
-	if failed > 0 {
+	if failed > 0 || len(bad) > 0 {
 		code = exitMismatch
 	}
 	out := os.Stdout
 	if f.json {
 		out = os.Stderr // stdout stays one JSON object per line
 	}
-	fmt.Fprintf(out, "%d passed, %d failed\n", countPassed(cases), failed)
+	fmt.Fprintln(out, summaryLine(countPassed(cases), failed, len(bad)))
 	return code
 }
 
-// summary prints timing, the new versions (recorded with update) and the
-// corrupt entries, on stderr.
+// summaryLine is the last line: cases, then the entries that never became
+// cases, counted apart ("11 passed, 1 failed, 6 unreadable entries").
+func summaryLine(passed, failed, unreadable int) string {
+	line := fmt.Sprintf("%d passed, %d failed", passed, failed)
+	switch {
+	case unreadable == 1:
+		line += ", 1 unreadable entry"
+	case unreadable > 1:
+		line += fmt.Sprintf(", %d unreadable entries", unreadable)
+	}
+	return line
+}
+
+// summary prints timing and the new versions (recorded with update), on
+// stderr.
 func summary(cases []*replay.Case, wall time.Duration, update bool) {
 	var sumMS float64
 	fresh := 0
@@ -261,6 +291,7 @@ type replayRecord struct {
 	Got        string       `json:"got,omitempty"`
 	Status     string       `json:"status"`
 	Reason     string       `json:"reason,omitempty"`
+	Errors     []string     `json:"errors,omitempty"` // an unreadable entry's problems, each naming its file
 	Results    []run.Result `json:"results"`
 }
 
@@ -268,4 +299,14 @@ func caseRecord(c *replay.Case) replayRecord {
 	return replayRecord{ID: c.Entry.ID, Python: c.Python.Path, Version: c.Version, Method: c.Method,
 		Recorded: string(c.Recorded), RecordedOn: c.RecordedOn, Got: string(c.Got), Status: string(c.Status),
 		Reason: c.Reason, Results: c.Results}
+}
+
+// unreadableRecord is what --json prints for an entry that did not load: no
+// interpreter, no method, no results, status "unreadable".
+func unreadableRecord(u replay.Unreadable) replayRecord {
+	r := replayRecord{ID: u.ID(), Status: "unreadable", Reason: u.Errs[0].Error(), Results: []run.Result{}}
+	for _, err := range u.Errs {
+		r.Errors = append(r.Errors, err.Error())
+	}
+	return r
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/forkfuzz/forkfuzz/harness/scenario"
@@ -60,6 +61,12 @@ func TestWriteLoadRoundTrip(t *testing.T) {
 	}
 	if !strings.HasPrefix(string(meta), "forkfuzz: 1\n") {
 		t.Errorf("meta file does not start with its version line:\n%s", meta)
+	}
+	// Folders not named as an entry's file are not the corpus's business.
+	for _, sub := range []string{"archive", "old.yaml", id + ".d"} {
+		if err := os.Mkdir(filepath.Join(dir, sub), 0o755); err != nil {
+			t.Fatal(err)
+		}
 	}
 	entries, errs := Load(dir)
 	if len(errs) > 0 || len(entries) != 1 {
@@ -137,6 +144,21 @@ func TestLoadReportsBadEntries(t *testing.T) {
 		{"meta wrong version line", edit(MetaExt, "forkfuzz: 1", "forkfuzz: 2"), MetaExt + ":1:11: unsupported meta format version"},
 		{"meta without version line", edit(MetaExt, "forkfuzz: 1\n", ""), MetaExt + ":1:1: the first line must be"},
 		{"meta unknown verdict", edit(MetaExt, "spawn: ok", "spawn: fine"), MetaExt + ":16:12: verdicts: python 3.11.7 spawn: unknown verdict \"fine\""},
+		{"meta is a directory", replace(MetaExt, func(p string) error { return os.Mkdir(p, 0o755) }), MetaExt + ": not a regular file but a directory"},
+		{"meta is a named pipe", replace(MetaExt, func(p string) error { return syscall.Mkfifo(p, 0o644) }), MetaExt + ": not a regular file but a named pipe"},
+		{"meta is a dangling link", replace(MetaExt, func(p string) error { return os.Symlink("nowhere", p) }), MetaExt + ": no such file or directory"},
+		{"empty meta", writeFile(MetaExt, ""), MetaExt + ": empty file: want a mapping whose first line is 'forkfuzz: 1'"},
+		{"blank meta", writeFile(MetaExt, "\n  \n"), MetaExt + ": empty file: want"},
+		{"meta of comments only", writeFile(MetaExt, "# forkfuzz: 1\n"), MetaExt + ": no YAML document: want a mapping"},
+		{"NUL in meta", edit(MetaExt, "  kind: lock", "  kind: lo\x00ck"), MetaExt + ":3:11: control character U+0000 is not allowed (a meta file is YAML text)"},
+		{"DEL in meta", edit(MetaExt, "forkfuzz: 1\n", "forkfuzz: 1\n\x7f"), MetaExt + ":2:1: control character U+007F is not allowed"},
+		{"U+FFFF in meta", edit(MetaExt, "forkfuzz: 1\n", "forkfuzz: 1\n\uffff"), MetaExt + ":2:1: noncharacter U+FFFF is not allowed"},
+		{"binary meta", writeFile(MetaExt, "forkfuzz: 1\n\tx\xff\xfe\x00"), MetaExt + ":2:3: invalid UTF-8 byte 0xff (a meta file is UTF-8 text)"},
+		{"meta over the size limit", replace(MetaExt, func(p string) error { return sparse(p, MaxMetaSize+1) }),
+			MetaExt + fmt.Sprintf(": file is %d bytes, more than the limit of %d for a meta file", MaxMetaSize+1, MaxMetaSize)},
+		{"scenario over the size limit", replace(ScenarioExt, func(p string) error { return sparse(p, 63<<20) }),
+			ScenarioExt + fmt.Sprintf(": file is %d bytes, more than the limit of %d for a scenario", 63<<20, scenario.MaxFileSize)},
+		{"program is a directory", replace(ProgramExt, func(p string) error { return os.Mkdir(p, 0o755) }), ProgramExt + ": not a regular file but a directory"},
 		{"missing program", remove(ProgramExt), ProgramExt + ": missing"},
 		{"edited scenario", edit(ScenarioExt, "use: L", "take: L"), ScenarioExt + ": content hash"},
 		{"broken scenario", edit(ScenarioExt, "L: lock", "L: padlock"), ScenarioExt + ":"},
@@ -167,6 +189,9 @@ func TestLoadReportsBadEntries(t *testing.T) {
 			found := false
 			for _, err := range errs {
 				found = found || strings.Contains(err.Error(), filepath.Join(dir, bad)+tt.want)
+				if ce, ok := err.(*Error); !ok || ce.Entry() != filepath.Join(dir, bad) {
+					t.Errorf("error %q: not a *corpus.Error of entry %s", err, bad)
+				}
 			}
 			if !found {
 				t.Errorf("errors %q, want one to contain %q", errs, bad+tt.want)
@@ -188,6 +213,30 @@ func edit(ext, old, new string) func(*testing.T, string) {
 			t.Fatal(err)
 		}
 	}
+}
+
+func writeFile(ext, text string) func(*testing.T, string) {
+	return replace(ext, func(p string) error { return os.WriteFile(p, []byte(text), 0o644) })
+}
+
+// replace removes the file and lets mk put something else in its place.
+func replace(ext string, mk func(path string) error) func(*testing.T, string) {
+	return func(t *testing.T, stem string) {
+		remove(ext)(t, stem)
+		if err := mk(stem + ext); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// sparse makes a file of size bytes that takes no disk space.
+func sparse(path string, size int64) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return f.Truncate(size)
 }
 
 func remove(ext string) func(*testing.T, string) {

@@ -19,6 +19,15 @@ const FormatVersion = 1
 // IDLen is the length of an entry ID: a prefix of the scenario's hex hash.
 const IDLen = 16
 
+// Size limits of an entry's files, checked before one is read (the scenario
+// has its own, scenario.MaxFileSize). A meta holds a stuck stack for every
+// interpreter it was recorded on, a few KiB each, hence the headroom; a
+// program is rendered from a scenario of at most 1 MiB.
+const (
+	MaxMetaSize    = 16 << 20
+	MaxProgramSize = 16 << 20
+)
+
 // File suffixes of an entry's three files.
 const (
 	ScenarioExt = ".yaml"

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -11,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 
@@ -24,6 +27,14 @@ type Error struct {
 	File      string
 	Line, Col int
 	Msg       string
+}
+
+// Entry is the entry the file belongs to: its path without the suffix
+// (corpus/0123456789abcdef), so that a report can count bad entries, not
+// problems.
+func (e *Error) Entry() string {
+	stem, _ := split(e.File)
+	return stem
 }
 
 func (e *Error) Error() string {
@@ -40,6 +51,7 @@ func (e *Error) Error() string {
 // one or more *Error naming its file; the other entries still load. Files
 // without their .meta.yaml are no entry: Write writes the meta last, so they
 // are what a killed write left, and the next Write of that ID replaces them.
+// A meta that is there but is no regular file (a folder) is a bad entry.
 func Load(dir string) ([]*Entry, []error) {
 	names, err := os.ReadDir(dir)
 	if err != nil {
@@ -49,11 +61,13 @@ func Load(dir string) ([]*Entry, []error) {
 	for _, d := range names {
 		n := d.Name()
 		// Dot files are atomicfile's temporaries; other files are not ours.
-		if d.IsDir() || strings.HasPrefix(n, ".") {
+		if strings.HasPrefix(n, ".") {
 			continue
 		}
 		stem, ext := split(n)
-		if ext == "" {
+		// Nor are folders, unless one has an entry's file name: that entry
+		// is then broken, and loadEntry says so.
+		if ext == "" || d.IsDir() && !idPattern.MatchString(stem) {
 			continue
 		}
 		if files[stem] == nil {
@@ -97,42 +111,102 @@ func loadEntry(dir, id string, has map[string]bool) (*Entry, []error) {
 	if !has[MetaExt] {
 		return nil, nil // an interrupted write: absent, not broken
 	}
+	// Every file is read and checked, so that one report names every
+	// problem of the entry.
 	var errs []error
 	for _, ext := range []string{ScenarioExt, ProgramExt} {
 		if !has[ext] {
 			errs = append(errs, &Error{File: stem + ext, Msg: "missing: the entry is incomplete"})
 		}
 	}
-	if len(errs) > 0 {
-		return nil, errs
-	}
 	e := &Entry{ID: id, Dir: dir}
-	data, err := os.ReadFile(stem + MetaExt)
-	if err != nil {
-		return nil, []error{&Error{File: stem + MetaExt, Msg: err.Error()}}
+	if data, err := readFile(stem+MetaExt, MaxMetaSize, "a meta file"); err != nil {
+		errs = append(errs, err)
+	} else {
+		m, merrs := decodeMeta(stem+MetaExt, data)
+		e.Meta = m
+		errs = append(errs, merrs...)
 	}
-	m, errs := decodeMeta(stem+MetaExt, data)
-	e.Meta = m
-	if e.Program, err = os.ReadFile(stem + ProgramExt); err != nil {
-		errs = append(errs, &Error{File: stem + ProgramExt, Msg: err.Error()})
-	} else if len(e.Program) == 0 {
-		errs = append(errs, &Error{File: stem + ProgramExt, Msg: "empty program"})
+	if has[ProgramExt] {
+		prog, err := readFile(stem+ProgramExt, MaxProgramSize, "a program")
+		if err != nil {
+			errs = append(errs, err)
+		} else if len(prog) == 0 {
+			errs = append(errs, &Error{File: stem + ProgramExt, Msg: "empty program"})
+		}
+		e.Program = prog
 	}
-	s, serrs := loadScenario(stem+ScenarioExt, id)
-	e.Scenario = s
-	errs = append(errs, serrs...)
+	if has[ScenarioExt] {
+		s, serrs := loadScenario(stem+ScenarioExt, id)
+		e.Scenario = s
+		errs = append(errs, serrs...)
+	}
 	if len(errs) > 0 {
 		return nil, errs
 	}
 	return e, nil
 }
 
+// readFile reads one file of an entry, following links. Anything but a
+// regular file is an *Error (only a missing meta is an interrupted write),
+// and so is a file over limit, reported with its size before reading it:
+// a corpus is input, and a huge or endless file (a FIFO) must cost neither
+// memory nor a hang.
+func readFile(path string, limit int64, what string) ([]byte, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, &Error{File: path, Msg: pathError(err)}
+	}
+	if !st.Mode().IsRegular() {
+		return nil, &Error{File: path, Msg: fmt.Sprintf("not a regular file but %s", fileKind(st.Mode()))}
+	}
+	if st.Size() > limit {
+		return nil, &Error{File: path, Msg: fmt.Sprintf("file is %d bytes, more than the limit of %d for %s", st.Size(), limit, what)}
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, &Error{File: path, Msg: pathError(err)}
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, limit+1)) // it may grow after Stat
+	if err != nil {
+		return nil, &Error{File: path, Msg: pathError(err)}
+	}
+	if int64(len(data)) > limit {
+		return nil, &Error{File: path, Msg: fmt.Sprintf("file is more than the limit of %d bytes for %s", limit, what)}
+	}
+	return data, nil
+}
+
+// pathError drops the path an *fs.PathError repeats: *Error names the file.
+func pathError(err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}
+
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	}
+	return "of mode " + m.String()
+}
+
 // loadScenario parses ID.yaml and checks that it is still the scenario the
 // ID names: an edited scenario no longer matches its frozen program.
 func loadScenario(path, id string) (*scenario.Scenario, []error) {
-	data, err := os.ReadFile(path)
+	data, err := readFile(path, scenario.MaxFileSize, "a scenario")
 	if err != nil {
-		return nil, []error{&Error{File: path, Msg: err.Error()}}
+		return nil, []error{err}
 	}
 	s, err := scenario.Parse(path, data) // Parse validates too
 	if err != nil {
@@ -173,9 +247,20 @@ var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 // an *Error at its line and column.
 func decodeMeta(path string, data []byte) (Meta, []error) {
 	var m Meta
+	want := fmt.Sprintf("want a mapping whose first line is 'forkfuzz: %d'", FormatVersion)
+	if len(bytes.TrimSpace(data)) == 0 {
+		return m, []error{&Error{File: path, Msg: "empty file: " + want}}
+	}
+	// yaml.v3 rejects bad bytes without saying where; find the first.
+	if err := checkText(path, data); err != nil {
+		return m, []error{err}
+	}
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) { // comments only
+			return m, []error{&Error{File: path, Msg: "no YAML document: " + want}}
+		}
 		e := &Error{File: path, Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
 		if sm := yamlLine.FindStringSubmatch(err.Error()); sm != nil {
 			e.Line, _ = strconv.Atoi(sm[1])
@@ -187,7 +272,7 @@ func decodeMeta(path string, data []byte) (Meta, []error) {
 		return &Error{File: path, Line: n.Line, Col: n.Column, Msg: fmt.Sprintf(format, a...)}
 	}
 	if len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode || len(doc.Content[0].Content) == 0 {
-		return m, []error{&Error{File: path, Line: 1, Msg: "want a mapping whose first line is 'forkfuzz: 1'"}}
+		return m, []error{&Error{File: path, Line: 1, Msg: want}}
 	}
 	root := doc.Content[0]
 	if k, v := root.Content[0], root.Content[1]; k.Value != "forkfuzz" {
@@ -239,6 +324,39 @@ func decodeMeta(path string, data []byte) (Meta, []error) {
 		return a.Line < b.Line || a.Line == b.Line && a.Col < b.Col
 	})
 	return m, errs
+}
+
+// checkText returns an *Error at the line and column of the first byte that
+// is not UTF-8 or is a control character YAML does not allow (as yaml.v3's
+// reader decides: tab, newline and carriage return are text), or nil.
+// (harness/scenario checks scenario files alike, but does not export it.)
+func checkText(path string, data []byte) *Error {
+	line, col := 1, 1
+	for len(data) > 0 {
+		r, size := utf8.DecodeRune(data)
+		switch {
+		case r == utf8.RuneError && size <= 1:
+			return &Error{File: path, Line: line, Col: col, Msg: fmt.Sprintf("invalid UTF-8 byte 0x%02x (a meta file is UTF-8 text)", data[0])}
+		case !yamlChar(r):
+			what := "control character"
+			if r == 0xfffe || r == 0xffff {
+				what = "noncharacter"
+			}
+			return &Error{File: path, Line: line, Col: col, Msg: fmt.Sprintf("%s %U is not allowed (a meta file is YAML text)", what, r)}
+		case r == '\n':
+			line, col = line+1, 1
+		default:
+			col++
+		}
+		data = data[size:]
+	}
+	return nil
+}
+
+// yamlChar is YAML 1.2's printable set, c-printable, which yaml.v3 enforces.
+func yamlChar(r rune) bool {
+	return r == '\t' || r == '\n' || r == '\r' || r >= 0x20 && r <= 0x7e || r == 0x85 ||
+		r >= 0xa0 && r <= 0xd7ff || r >= 0xe000 && r <= 0xfffd || r >= 0x10000 && r <= 0x10ffff
 }
 
 type atFunc func(n *yaml.Node, format string, a ...any) error

@@ -110,7 +110,7 @@ func find(dir string, e *Entry) (*Entry, bool) {
 	var sameID *Entry
 	for _, path := range metas {
 		id := strings.TrimSuffix(filepath.Base(path), MetaExt)
-		data, err := os.ReadFile(path)
+		data, err := readFile(path, MaxMetaSize, "a meta file")
 		if err != nil {
 			continue
 		}

@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/forkfuzz/forkfuzz/harness/corpus"
+	"github.com/forkfuzz/forkfuzz/harness/guard"
 	"github.com/forkfuzz/forkfuzz/harness/run"
 )
 
@@ -21,11 +22,11 @@ import (
 // The programs run from a temporary copy: a program writes its modules and
 // caches next to itself, and a corpus kept in a repository stays clean.
 func Run(ctx context.Context, cases []*Case, opts Options, each func(*Case)) error {
-	dir, err := os.MkdirTemp("", "forkfuzz-replay-")
+	dir, cleanup, err := guard.TempDir("forkfuzz-replay-")
 	if err != nil {
 		return fmt.Errorf("replay: %w", err)
 	}
-	defer os.RemoveAll(dir)
+	defer cleanup()
 	progs := map[*corpus.Entry]string{}
 	for _, c := range cases {
 		if _, ok := progs[c.Entry]; ok {

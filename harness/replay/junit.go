@@ -3,23 +3,25 @@ package replay
 import (
 	"encoding/xml"
 	"fmt"
-	"path/filepath"
 	"strings"
 
 	"github.com/forkfuzz/forkfuzz/harness/atomicfile"
-	"github.com/forkfuzz/forkfuzz/harness/corpus"
 )
 
 // JUnit XML, as CI report publishers read it: <testsuites> holding one
-// <testsuite> per Python version (and one named "corpus" for entries that did
-// not load), one <testcase> per entry x version x method, classname the entry
-// ID and name "python 3.12.1 fork". A failure's message is the one-line
-// reason; its text carries the proof and the stuck stack.
+// <testsuite> per Python version, one <testcase> per entry x version x
+// method, classname the entry ID and name "python 3.12.1 fork". A failure's
+// message is the one-line reason; its text carries the proof and the stuck
+// stack. Entries that did not load are in a suite named "corpus", one
+// <testcase name="load"> each, classname its first bad file, with an <error>
+// (not a <failure>: nothing was compared), so that failures and errors count
+// what the summary line does.
 type junitSuites struct {
 	XMLName  xml.Name     `xml:"testsuites"`
 	Name     string       `xml:"name,attr"`
 	Tests    int          `xml:"tests,attr"`
 	Failures int          `xml:"failures,attr"`
+	Errors   int          `xml:"errors,attr"`
 	Skipped  int          `xml:"skipped,attr"`
 	Time     string       `xml:"time,attr"`
 	Suites   []junitSuite `xml:"testsuite"`
@@ -41,6 +43,7 @@ type junitCase struct {
 	Name      string        `xml:"name,attr"`
 	Time      string        `xml:"time,attr"`
 	Failure   *junitFailure `xml:"failure,omitempty"`
+	Error     *junitFailure `xml:"error,omitempty"`
 	Skipped   *junitSkipped `xml:"skipped,omitempty"`
 }
 
@@ -55,7 +58,7 @@ type junitSkipped struct {
 }
 
 // WriteJUnit writes the report of cases, and of the entries that did not load
-// (loadErrs, each a failure named by its file), to path, atomically.
+// (loadErrs, one error per entry, named by its file), to path, atomically.
 func WriteJUnit(path string, cases []*Case, loadErrs []error) error {
 	data, err := JUnit(cases, loadErrs)
 	if err == nil {
@@ -96,21 +99,18 @@ func JUnit(cases []*Case, loadErrs []error) ([]byte, error) {
 		}
 		s.add(tc, secs)
 	}
-	if len(loadErrs) > 0 {
+	if bad := Unreadables(loadErrs); len(bad) > 0 {
 		s := junitSuite{Name: "corpus"}
-		for _, err := range loadErrs {
-			file := "corpus"
-			if ce, ok := err.(*corpus.Error); ok {
-				file = filepath.Base(ce.File)
-			}
-			s.add(junitCase{Classname: file, Name: "load", Time: "0.000",
-				Failure: &junitFailure{Message: err.Error(), Type: "corrupt"}}, 0)
+		for _, u := range bad {
+			s.add(junitCase{Classname: u.File(), Name: "load", Time: "0.000",
+				Error: &junitFailure{Message: u.Errs[0].Error(), Type: "unreadable", Text: u.Reason()}}, 0)
 		}
 		top.Suites = append(top.Suites, s)
 	}
 	for _, s := range top.Suites {
 		top.Tests += s.Tests
 		top.Failures += s.Failures
+		top.Errors += s.Errors
 		top.Skipped += s.Skipped
 	}
 	top.Time = fmt.Sprintf("%.3f", total)
@@ -126,6 +126,9 @@ func (s *junitSuite) add(tc junitCase, secs float64) {
 	s.Tests++
 	if tc.Failure != nil {
 		s.Failures++
+	}
+	if tc.Error != nil {
+		s.Errors++
 	}
 	if tc.Skipped != nil {
 		s.Skipped++

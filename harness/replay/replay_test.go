@@ -3,6 +3,7 @@ package replay
 import (
 	"context"
 	"encoding/xml"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -198,17 +199,21 @@ func TestUpdateRecordsNewVersion(t *testing.T) {
 	}
 }
 
-// TestJUnit replays with one edited verdict and one corrupt entry and reads
-// the report back.
+// TestJUnit replays with one edited verdict and two unreadable entries (one
+// with two bad files) and reads the report back: one failure, two errors.
 func TestJUnit(t *testing.T) {
 	in := python3(t)
 	dir, entries := testCorpus(t, in.Version)
 	lock := entryNamed(entries, "lock")
 	lock.Meta.Verdicts[in.Version]["fork"] = scenario.OK // recorded ok: now a regression
 	cases := replayAll(t, entries, in)
-	loadErr := &corpus.Error{File: filepath.Join(dir, "00000000deadbeef.meta.yaml"), Line: 3, Col: 1, Msg: "bad"}
+	loadErrs := []error{
+		&corpus.Error{File: filepath.Join(dir, "00000000deadbeef.meta.yaml"), Line: 3, Col: 1, Msg: "bad"},
+		&corpus.Error{File: filepath.Join(dir, "00000000deadbeef.py"), Msg: "missing: the entry is incomplete"},
+		&corpus.Error{File: filepath.Join(dir, "11111111deadbeef.meta.yaml"), Msg: "empty file"},
+	}
 	path := filepath.Join(t.TempDir(), "report.xml")
-	if err := WriteJUnit(path, cases, []error{loadErr}); err != nil {
+	if err := WriteJUnit(path, cases, loadErrs); err != nil {
 		t.Fatal(err)
 	}
 	data, err := os.ReadFile(path)
@@ -223,12 +228,12 @@ func TestJUnit(t *testing.T) {
 	for _, s := range report.Suites {
 		cs = append(cs, s.Cases...)
 	}
-	want := len(entries)*1*len(scenario.Methods) + 1
+	want := len(entries)*1*len(scenario.Methods) + 2
 	if len(cs) != want || report.Tests != want || len(report.Suites) != 2 {
 		t.Fatalf("%d testcases (tests=%d) in %d suites, want %d in 2", len(cs), report.Tests, len(report.Suites), want)
 	}
-	if report.Suites[0].Name != "python "+in.Version || report.Failures != 2 {
-		t.Errorf("suite %q, %d failures; want python %s, 2", report.Suites[0].Name, report.Failures, in.Version)
+	if report.Suites[0].Name != "python "+in.Version || report.Failures != 1 || report.Errors != 2 {
+		t.Errorf("suite %q, %d failures, %d errors; want python %s, 1, 2", report.Suites[0].Name, report.Failures, report.Errors, in.Version)
 	}
 	var fail *junitCase
 	for i, c := range cs {
@@ -248,9 +253,11 @@ func TestJUnit(t *testing.T) {
 			t.Errorf("failure text lacks %q:\n%s", want, fail.Failure.Text)
 		}
 	}
-	last := cs[len(cs)-1]
-	if last.Classname != "00000000deadbeef.meta.yaml" || last.Failure == nil || !strings.Contains(last.Failure.Message, ":3:1: bad") {
-		t.Errorf("corrupt entry case %+v", last)
+	bad := cs[len(cs)-2]
+	if bad.Classname != "00000000deadbeef.meta.yaml" || bad.Name != "load" || bad.Failure != nil || bad.Error == nil ||
+		bad.Error.Type != "unreadable" || !strings.HasSuffix(bad.Error.Message, ":3:1: bad") ||
+		!strings.Contains(bad.Error.Text, "00000000deadbeef.py: missing") {
+		t.Errorf("unreadable entry case %+v %+v", bad, bad.Error)
 	}
 }
 
@@ -283,6 +290,38 @@ func TestClassify(t *testing.T) {
 		c.classify()
 		if c.Status != tt.status || c.Reason != tt.reason {
 			t.Errorf("%s %s %v: %s %q, want %s %q", tt.version, tt.method, tt.got, c.Status, c.Reason, tt.status, tt.reason)
+		}
+	}
+}
+
+// TestUnreadables: load errors count by entry, not by problem.
+func TestUnreadables(t *testing.T) {
+	meta := func(id string) error {
+		return &corpus.Error{File: filepath.Join("c", id+corpus.MetaExt), Line: 1, Msg: "bad"}
+	}
+	prog := func(id string) error {
+		return &corpus.Error{File: filepath.Join("c", id+corpus.ProgramExt), Msg: "missing"}
+	}
+	other := filepath.Join("d", "0123456789abcdef") // same ID, another folder
+	tests := []struct {
+		name string
+		errs []error
+		want []string // Entry of each, in order
+	}{
+		{"none", nil, nil},
+		{"one file", []error{meta("0123456789abcdef")}, []string{"c/0123456789abcdef"}},
+		{"two files of one entry", []error{prog("0123456789abcdef"), meta("0123456789abcdef"), meta("0123456789abcdef")}, []string{"c/0123456789abcdef"}},
+		{"two entries", []error{meta("0123456789abcdef"), meta("fedcba9876543210"), prog("0123456789abcdef")}, []string{"c/0123456789abcdef", "c/fedcba9876543210"}},
+		{"same ID in two folders", []error{meta("0123456789abcdef"), &corpus.Error{File: other + corpus.MetaExt, Msg: "bad"}}, []string{"c/0123456789abcdef", other}},
+		{"a folder error stands alone", []error{errors.New("load corpus: permission denied"), errors.New("load corpus: permission denied")}, []string{"", ""}},
+	}
+	for _, tt := range tests {
+		var got []string
+		for _, u := range Unreadables(tt.errs) {
+			got = append(got, u.Entry)
+		}
+		if strings.Join(got, "|") != strings.Join(tt.want, "|") || len(got) != len(tt.want) {
+			t.Errorf("%s: entries %q, want %q", tt.name, got, tt.want)
 		}
 	}
 }
