@@ -19,7 +19,7 @@ func (g *gen) mainFunc() error {
 		e.line("# unguarded: the parent's steps before the fork run at module level, outside")
 		e.line("# the __main__ guard, so a spawn or forkserver child runs them again while it")
 		e.line("# imports this file.")
-		e.line("_METHOD = _parse_args().start_method")
+		e.line("_METHOD = _parse_args()")
 		e.line("_CTX = multiprocessing.get_context(_METHOD)")
 		if hasSetup {
 			e.line("_setup(_CTX)")
@@ -35,7 +35,7 @@ func (g *gen) mainFunc() error {
 	if g.s.Unguarded {
 		e.line("method, ctx = _METHOD, _CTX")
 	} else {
-		e.line("method = _parse_args().start_method")
+		e.line("method = _parse_args()")
 		e.line("ctx = multiprocessing.get_context(method)")
 		if hasSetup {
 			e.line("_setup(ctx)")

@@ -281,11 +281,33 @@ def _result(exitcode):
 `
 
 const preludeArgs = `
-def _parse_args():
-    import argparse  # here: a spawn or forkserver child, which imports this file again, has no use for it
+_USAGE = "usage: %s [--start-method fork|spawn|forkserver]" % os.path.basename(sys.argv[0])
 
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--start-method", choices=("fork", "spawn", "forkserver"), default="fork",
-                        help="how multiprocessing starts the child (default: fork)")
-    return parser.parse_args()
+
+def _parse_args():
+    """The start method from --start-method (default: fork). Parsed by hand:
+    argparse costs an import in every process, a spawn child included."""
+    method, args = "fork", sys.argv[1:]
+    while args:
+        arg = args.pop(0)
+        if arg in ("-h", "--help"):
+            print(_USAGE + "\n\n" + __doc__.splitlines()[0] + "\n\noptions:\n"
+                  "  --start-method METHOD  how multiprocessing starts the child (default: fork)")
+            sys.exit(0)
+        name, eq, value = arg.partition("=")
+        if name != "--start-method":
+            _usage_error("unrecognized argument: %s" % arg)
+        if not eq:
+            if not args:
+                _usage_error("--start-method needs a value")
+            value = args.pop(0)
+        if value not in ("fork", "spawn", "forkserver"):
+            _usage_error("--start-method %r: want fork, spawn or forkserver" % value)
+        method = value
+    return method
+
+
+def _usage_error(message):
+    sys.stderr.write("%s\nerror: %s\n" % (_USAGE, message))
+    sys.exit(2)
 `

@@ -43,8 +43,6 @@ the program reports its progress on stderr, one "@forkfuzz" line per event.
 }
 
 func (g *gen) imports() {
-	// Not argparse (imported where the arguments are parsed): a spawn or
-	// forkserver child imports this file again and has no use for it.
 	mods := []string{"faulthandler", "multiprocessing", "os", "signal", "sys", "threading"}
 	add := func(names ...string) { mods = append(mods, names...) }
 	if g.has(scenario.Queue) {
