@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -321,7 +322,7 @@ func (c *Campaign) record(ctx context.Context, r judged) (*Finding, error) {
 	for m, v := range f.Verdicts {
 		e.Record(c.cfg.Runner.Python.Version, m, v)
 	}
-	e.Meta.Stack = red.Fork.Stack
+	e.Meta.Stack = c.recordedStack(ctx, f, red)
 	id, err := corpus.Write(c.cfg.Corpus, e)
 	if err != nil {
 		return nil, err
@@ -329,6 +330,26 @@ func (c *Campaign) record(ctx context.Context, r judged) (*Finding, error) {
 	f.ID, f.Path = id, filepath.Join(c.cfg.Corpus, id+corpus.ScenarioExt)
 	f.ProgPath = filepath.Join(c.cfg.Corpus, id+corpus.ProgramExt)
 	return f, nil
+}
+
+// recordedStack is the stuck stack of the program as the corpus keeps it,
+// from one more run under fork: the shrinker's runs had another about (the
+// docstring), so their line numbers are off. Paths name the entry's own
+// program file. A run that does not show the same signature again (a flake)
+// leaves the shrinker's stack, as it was.
+func (c *Campaign) recordedStack(ctx context.Context, f *Finding, red *Reduction) string {
+	res, err := c.cfg.Runner.Run(ctx, f.Minimal, scenario.MethodFork)
+	if err != nil {
+		return red.Fork.Stack
+	}
+	if g, ok := signature.Of(f.Minimal, res); !ok || g.Key() != f.Key {
+		return red.Fork.Stack
+	}
+	prog, err := c.cfg.Runner.write(f.Minimal)
+	if err != nil {
+		return res.Stack
+	}
+	return strings.ReplaceAll(res.Stack, prog, f.Minimal.Hash()[:corpus.IDLen]+corpus.ProgramExt)
 }
 
 // stepCount is the number of steps in every list of s.

@@ -4,6 +4,9 @@ import (
 	"context"
 	"os"
 	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -79,6 +82,31 @@ func TestCampaignDeterministic(t *testing.T) {
 		if v != scenario.Deadlock || e.Meta.Seed == nil {
 			t.Errorf("entry %s: fork verdict %q, seed %v", e.ID, v, e.Meta.Seed)
 		}
+		checkStackLines(t, e)
+	}
+}
+
+// checkStackLines: every frame of the recorded stack in the entry's program
+// names it by its own file name, at a line of code (not a blank line of a
+// program with another docstring).
+func checkStackLines(t *testing.T, e *corpus.Entry) {
+	t.Helper()
+	name := e.ID + corpus.ProgramExt
+	lines := strings.Split(string(e.Program), "\n")
+	frames := regexp.MustCompile(`File "([^"]*)", line (\d+) in (\S+)`).FindAllStringSubmatch(e.Meta.Stack, -1)
+	mine := 0
+	for _, m := range frames {
+		if !strings.HasSuffix(m[1], ".py") || strings.Contains(m[1], "/lib/python") {
+			continue // the standard library's
+		}
+		mine++
+		n, _ := strconv.Atoi(m[2])
+		if m[1] != name || n < 1 || n > len(lines) || strings.TrimSpace(lines[n-1]) == "" {
+			t.Errorf("entry %s: frame %q, want %s at a line of code", e.ID, m[0], name)
+		}
+	}
+	if mine == 0 {
+		t.Errorf("entry %s: no frame of its program in the stack:\n%s", e.ID, e.Meta.Stack)
 	}
 }
 

@@ -2,6 +2,8 @@ package fuzz
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -64,14 +66,17 @@ func (r *Runner) runFor(ctx context.Context, s *scenario.Scenario, method string
 	return res, nil
 }
 
-// write renders s into Dir, named by its hash so that equal scenarios share
-// one file and concurrent runs never write each other's program.
+// write renders s into Dir, named by a hash of the whole program so that
+// equal programs share one file and concurrent runs never write each
+// other's. The whole program, not the scenario's Hash: its name and about
+// (the docstring) shift the line numbers a stack shows.
 func (r *Runner) write(s *scenario.Scenario) (string, error) {
 	p, err := render.Write(s, render.Options{})
 	if err != nil {
 		return "", err
 	}
-	path := filepath.Join(r.Dir, s.Hash()[:16]+".py")
+	sum := sha256.Sum256(p.Source)
+	path := filepath.Join(r.Dir, hex.EncodeToString(sum[:8])+".py")
 	if _, err := os.Stat(path); err == nil {
 		return path, nil
 	}
