@@ -97,6 +97,7 @@ func (v *versionSet) add(python, name string) {
 
 func (m *Matrix) adviceFor(k scenario.Kind) string {
 	var fork, all, other, failed, ran versionSet
+	unguarded := map[string]bool{}
 	for _, r := range m.Rows {
 		if r.Kind != k {
 			continue
@@ -111,6 +112,7 @@ func (m *Matrix) adviceFor(k scenario.Kind) string {
 			}
 			if s.allStuck {
 				all.add(p, r.Name)
+				unguarded[r.Name] = r.Unguarded
 			}
 			if s.other {
 				other.add(p, r.Name)
@@ -137,8 +139,30 @@ func (m *Matrix) adviceFor(k scenario.Kind) string {
 		parts = append(parts, t+"; "+rem)
 	}
 	if len(all.versions) > 0 {
-		parts = append(parts, "hangs under every start method on "+m.describe(all.versions, found)+
-			" ("+names(all.names)+"): a bug in the program itself, which no start method avoids")
+		t := "hangs under every start method on " + m.describe(all.versions, found) + " (" + names(all.names) + "): "
+		ung, other := map[string]bool{}, map[string]bool{}
+		for name := range all.names {
+			if unguarded[name] {
+				ung[name] = true
+			} else {
+				other[name] = true
+			}
+		}
+		which := func(set map[string]bool) string { // names only where both causes are listed
+			if len(ung) > 0 && len(other) > 0 {
+				return " (" + names(set) + ")"
+			}
+			return ""
+		}
+		var why []string
+		if len(ung) > 0 {
+			why = append(why, "threads started at import time"+which(ung)+" start again in every spawn or forkserver "+
+				"child, which imports the main module: start them under `if __name__ == \"__main__\":`, then spawn or forkserver is safe")
+		}
+		if len(other) > 0 {
+			why = append(why, "a bug in the program itself"+which(other)+", which no start method avoids")
+		}
+		parts = append(parts, t+strings.Join(why, "; "))
 	}
 	if len(other.versions) > 0 {
 		parts = append(parts, "stuck under spawn or forkserver on "+m.describe(other.versions, found)+" ("+names(other.names)+")")

@@ -20,6 +20,9 @@ type Case struct {
 	Name    string // the scenario's name
 	Source  string // SourceScenario or SourceCorpus
 	Program string // path of the rendered program
+	// Unguarded: its threads start at import time, outside the __main__
+	// guard, so a spawn or forkserver child starts them again.
+	Unguarded bool
 }
 
 // Where a case came from.
@@ -74,10 +77,11 @@ const Legend = "DL = deadlock proved (a child or pool worker waits forever); " +
 
 // Row is one case across every column.
 type Row struct {
-	Kind   scenario.Kind `json:"kind"`
-	Name   string        `json:"scenario"`
-	Source string        `json:"source"`
-	Cells  []Cell        `json:"-"` // aligned with Matrix.Columns
+	Kind      scenario.Kind `json:"kind"`
+	Name      string        `json:"scenario"`
+	Source    string        `json:"source"`
+	Unguarded bool          `json:"unguarded,omitempty"` // see Case
+	Cells     []Cell        `json:"-"`                   // aligned with Matrix.Columns
 }
 
 // Label is the row's heading: "lock (lock-held-by-thread)".
@@ -127,7 +131,9 @@ func newMatrix(cases []Case, pythons, methods []string) (*Matrix, []int) {
 	return m, rowOf
 }
 
-func rowFor(c Case) Row { return Row{Kind: c.Kind, Name: c.Name, Source: c.Source} }
+func rowFor(c Case) Row {
+	return Row{Kind: c.Kind, Name: c.Name, Source: c.Source, Unguarded: c.Unguarded}
+}
 
 // Set records a cell; it reports false when row or column does not exist.
 func (m *Matrix) Set(row int, python, method string, c Cell) bool {

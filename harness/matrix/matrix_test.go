@@ -28,6 +28,7 @@ func fixed() *Matrix {
 		{Kind: scenario.BufferedWriter, Name: "stdout-full", Source: SourceScenario},
 		{Kind: scenario.Lock, Name: "lock-held-by-thread abcdef01", Source: SourceCorpus},
 		{Kind: scenario.Executor, Name: "executor-broken", Source: SourceScenario},
+		{Kind: scenario.Lock, Name: "unguarded-module-level-thread", Source: SourceScenario, Unguarded: true},
 	}
 	m, rowOf := newMatrix(cases, []string{"3.10", "3.8", "3.12"}, []string{"fork", "spawn"})
 	dl := Cell{Verdict: scenario.Deadlock, Where: "child"}
@@ -44,6 +45,7 @@ func fixed() *Matrix {
 		set(4, p, ok, ok)
 		set(5, p, ph, Cell{Verdict: scenario.Hang, Reason: "no proof and no exit within 10s"})
 		set(6, p, dl, ok)
+		set(8, p, dl, dl)
 	}
 	set(0, "3.8", dl, ok) // unsafe on 3.8 only; 3.12 not run
 	set(0, "3.10", ok, ok)

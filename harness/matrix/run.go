@@ -24,7 +24,7 @@ func FromScenario(s *scenario.Scenario, dir string) (Case, error) {
 	if err := os.WriteFile(prog, p.Source, 0o644); err != nil {
 		return Case{}, fmt.Errorf("write %s: %w", prog, err)
 	}
-	return Case{Kind: KindOf(s), Name: s.Name, Source: SourceScenario, Program: prog}, nil
+	return Case{Kind: KindOf(s), Name: s.Name, Source: SourceScenario, Program: prog, Unguarded: s.Unguarded}, nil
 }
 
 // FromEntry makes the case of a corpus entry: its frozen program (written
@@ -44,7 +44,7 @@ func FromEntry(e *corpus.Entry, dir string) (Case, error) {
 	if e.Scenario != nil && e.Scenario.Name != "" {
 		name = e.Scenario.Name + " " + e.ID[:min(8, len(e.ID))]
 	}
-	return Case{Kind: k, Name: name, Source: SourceCorpus, Program: prog}, nil
+	return Case{Kind: k, Name: name, Source: SourceCorpus, Program: prog, Unguarded: e.Scenario != nil && e.Scenario.Unguarded}, nil
 }
 
 // Options says how Run runs the cases.
