@@ -55,6 +55,10 @@ func benchMain(args []string) int {
 		errorf("bench", "--jobs and --duration must be positive, and bench takes no arguments")
 		return exitUsage
 	}
+	if err := checkOutput("-o", *out); err != nil {
+		errorf("bench", "%v", err)
+		return exitUsage
+	}
 	var old *bench.Report
 	if *compare != "" {
 		var err error
@@ -63,7 +67,7 @@ func benchMain(args []string) int {
 			return exitUsage
 		}
 	}
-	library, bad := loadScenarios([]string{*dir})
+	library, bad := loadScenarios("bench", []string{*dir})
 	if bad > 0 || len(library) == 0 {
 		return exitUsage
 	}
@@ -102,11 +106,12 @@ func benchMain(args []string) int {
 	}
 	if *out != "" {
 		data, err := r.JSON()
-		if err == nil {
-			err = atomicfile.Write(*out, data, 0o644)
-		}
 		if err != nil {
-			errorf("bench", "write %s: %v", *out, err)
+			errorf("bench", "encode %s: %v", *out, err)
+			return exitUsage
+		}
+		if err := atomicfile.Write(*out, data, 0o644); err != nil {
+			errorf("bench", "%v", err) // it says "write FILE: ..."
 			return exitUsage
 		}
 		fmt.Fprintf(os.Stderr, "forkfuzz bench: wrote %s\n", *out)

@@ -6,13 +6,16 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 
 	"github.com/forkfuzz/forkfuzz/harness/executor"
 	"github.com/forkfuzz/forkfuzz/harness/python"
+	"github.com/forkfuzz/forkfuzz/harness/scenario"
 )
 
 // usages holds each command's usage text, printed by --help.
@@ -30,6 +33,12 @@ func newFlags(name, usage string) *flag.FlagSet {
 
 // printUsage prints a command's usage text and its flags.
 func printUsage(fs *flag.FlagSet) {
+	n := 0
+	fs.VisitAll(func(*flag.Flag) { n++ })
+	if n == 0 {
+		fmt.Fprintf(os.Stdout, "%s\n\nFlags: none\n", strings.TrimSpace(usages[fs]))
+		return
+	}
 	fmt.Fprintf(os.Stdout, "%s\n\nFlags:\n", strings.TrimSpace(usages[fs]))
 	fs.SetOutput(os.Stdout)
 	fs.PrintDefaults()
@@ -137,6 +146,7 @@ func isTerminal(f *os.File) bool {
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
+// errorf prints one error line of a command: "forkfuzz CMD: ...".
 func errorf(cmd, format string, a ...any) {
 	fmt.Fprintf(os.Stderr, "forkfuzz %s: %s\n", cmd, fmt.Sprintf(format, a...))
 }
@@ -147,4 +157,88 @@ func listed(args []string) string {
 		return ""
 	}
 	return ": " + strings.Join(args, ", ")
+}
+
+// plural is "1 case", "2 cases", "3 entries".
+func plural(n int, one string) string {
+	switch {
+	case n == 1:
+		return fmt.Sprintf("1 %s", one)
+	case strings.HasSuffix(one, "y"):
+		return fmt.Sprintf("%d %sies", n, strings.TrimSuffix(one, "y"))
+	}
+	return fmt.Sprintf("%d %ss", n, one)
+}
+
+// plainErr is "PATH: no such file or directory" for an error about a file,
+// without the operation ("open", "stat") that the user did not ask for.
+func plainErr(err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Path + ": " + pe.Err.Error()
+	}
+	return err.Error()
+}
+
+// sayScenarioError prints why a scenario did not load: its problems as the
+// FILE:LINE:COL lines they are (editors jump to them), anything else (a
+// missing or unreadable file) as one line of the command's.
+func sayScenarioError(cmd string, err error) {
+	var es scenario.Errors
+	if errors.As(err, &es) {
+		fmt.Fprintln(os.Stderr, err)
+		return
+	}
+	errorf(cmd, "%s", plainErr(err))
+}
+
+// checkOutput says why the file that option opt names cannot be written, or
+// nil. Commands call it before any run, so that a bad path costs a second,
+// not a campaign; it creates and truncates nothing, so a run that fails later
+// leaves no empty report behind.
+func checkOutput(opt, path string) error {
+	if path == "" {
+		return nil
+	}
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return fmt.Errorf("%s %s: is a folder, want a file", opt, path)
+	}
+	return checkFolder(opt, path, filepath.Dir(path))
+}
+
+// checkOutputFolder is checkOutput for a folder created when first written
+// to (a corpus): it, or else its nearest existing parent, must be a folder
+// we can write in.
+func checkOutputFolder(opt, path string) error {
+	if path == "" {
+		return nil
+	}
+	dir := filepath.Clean(path)
+	for {
+		_, err := os.Stat(dir)
+		parent := filepath.Dir(dir)
+		missing := errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR)
+		if !missing || parent == dir {
+			return checkFolder(opt, path, dir)
+		}
+		dir = parent
+	}
+}
+
+// checkFolder says why path, of option opt, cannot be written in dir.
+func checkFolder(opt, path, dir string) error {
+	st, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("%s %s: folder %s does not exist", opt, path, dir)
+	case err != nil:
+		return fmt.Errorf("%s %s: %s", opt, path, plainErr(err))
+	case !st.IsDir():
+		return fmt.Errorf("%s %s: %s is not a folder", opt, path, dir)
+	}
+	const wOK = 2 // W_OK of access(2)
+	if err := syscall.Access(dir, wOK); err != nil {
+		return fmt.Errorf("%s %s: cannot write in %s: %v", opt, path, dir, err)
+	}
+	return nil
 }

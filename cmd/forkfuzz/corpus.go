@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
@@ -12,34 +13,51 @@ import (
 )
 
 func init() {
-	register(command{name: "corpus", summary: "list a regression corpus, or merge corpora (one entry per signature)", run: corpusMain})
+	register(command{name: "corpus", summary: "list (ls), merge and add to regression corpora: one entry per signature", run: corpusMain})
 }
 
-const corpusUsage = `
-Usage: forkfuzz corpus ls [--json] [DIR]
-       forkfuzz corpus merge SRC... DST
-       forkfuzz corpus add [-o DIR] [--python V] SCENARIO...
+// Each subcommand's --help prints its text and flags; corpus --help prints
+// all three.
+const corpusLsUsage = `
+Usage: forkfuzz corpus ls [--json] [DIR...]
 
-ls lists the entries of a corpus folder (default corpus/): ID, resource kind,
+Lists the entries of each corpus folder (default corpus/): ID, resource kind,
 signature, and per Python version the recorded verdicts, as
-"fork:DL spawn:ok fs:ok" (DL deadlock, HANG, CRASH, ERR).
+"fork:DL spawn:ok fs:ok" (DL deadlock, HANG, CRASH, ERR). A corrupt entry is
+reported by file name; the others are still listed.
 
-merge adds the entries of each SRC folder to DST, one entry per signature: an
+Exit code 0, 1 when an entry was corrupt, 2 for bad usage.`
+
+const corpusMergeUsage = `
+Usage: forkfuzz corpus merge SRC... DST
+
+Adds the entries of each SRC folder to DST, one entry per signature: an
 entry whose signature DST already has only adds its verdicts (where both
 recorded one version and method differently, DST's is kept and the conflict
 reported). Use it to fold the corpora of CI shards or of fuzzing machines.
+A corrupt entry is reported by file name; the others are still merged.
 
-add runs each scenario under every method on each interpreter and records
-those that are fork deadlocks (deadlock under fork, ok under spawn) in DIR
-(default corpus/), with every verdict seen: seeds a corpus from scenarios.
+Exit code 0, 1 when an entry was corrupt or a verdict conflicted, 2 for bad
+usage (a SRC that is not a folder, or is DST itself).`
 
-A corrupt entry is reported by file name; the others are still listed or
-merged. Exit code 0, 1 when an entry was corrupt or a verdict conflicted, 2 for
-bad usage.`
+const corpusAddUsage = `
+Usage: forkfuzz corpus add [-o DIR] [--python V] SCENARIO...
+
+Runs each scenario under every method on each interpreter and records those
+that are fork deadlocks (deadlock under fork, ok under spawn) in DIR, created
+when the first is recorded (as fuzz --corpus is), with every verdict seen:
+seeds a corpus from scenarios.
+
+Exit code 0, 1 when a scenario did not load, run or record (or on
+interruption), 2 for bad usage or input.`
 
 func corpusMain(args []string) int {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Println(strings.TrimSpace(corpusUsage))
+		fmt.Println("forkfuzz corpus: three subcommands, ls, merge and add.")
+		for _, sub := range []func([]string) int{corpusLs, corpusMerge, corpusAdd} {
+			fmt.Println()
+			sub([]string{"--help"})
+		}
 		if len(args) == 0 {
 			return exitUsage
 		}
@@ -58,13 +76,13 @@ func corpusMain(args []string) int {
 }
 
 func corpusMerge(args []string) int {
-	fs := newFlags("corpus", corpusUsage)
+	fs := newFlags("corpus", corpusMergeUsage)
 	dirs, code, ok := parseInterspersed(fs, args)
 	if !ok {
 		return code
 	}
 	if len(dirs) < 2 {
-		errorf("corpus", "merge wants SRC... DST (run 'forkfuzz corpus --help')")
+		errorf("corpus", "merge wants SRC... DST (run 'forkfuzz corpus merge --help')")
 		return exitUsage
 	}
 	srcs, dst := dirs[:len(dirs)-1], dirs[len(dirs)-1]
@@ -73,20 +91,46 @@ func corpusMerge(args []string) int {
 			errorf("corpus", "%s: not a corpus folder", s)
 			return exitUsage
 		}
+		// Into itself every entry would "merge" with itself: a mistyped
+		// command, not a fold.
+		if sameFolder(s, dst) {
+			errorf("corpus", "merge %s into %s: SRC is DST, nothing to merge", s, dst)
+			return exitUsage
+		}
+	}
+	if err := checkOutputFolder("DST", dst); err != nil {
+		errorf("corpus", "merge: %v", err)
+		return exitUsage
 	}
 	added, merged, errs := corpus.Merge(dst, srcs...)
 	for _, err := range errs {
 		errorf("corpus", "%v", err)
 	}
-	fmt.Printf("%d added, %d merged into existing entries, %d problems\n", added, merged, len(errs))
+	fmt.Printf("%d added, %d merged into existing entries, %s\n", added, merged, plural(len(errs), "problem"))
 	if len(errs) > 0 {
 		return exitMismatch
 	}
 	return exitOK
 }
 
+// sameFolder reports whether a and b name one folder, through "..", "./"
+// and symbolic links. A b that does not exist yet is no folder of a's.
+func sameFolder(a, b string) bool {
+	resolve := func(p string) (string, bool) {
+		abs, err := filepath.Abs(p)
+		if err != nil {
+			return "", false
+		}
+		real, err := filepath.EvalSymlinks(abs)
+		return real, err == nil
+	}
+	ra, okA := resolve(a)
+	rb, okB := resolve(b)
+	return okA && okB && ra == rb
+}
+
 func corpusLs(args []string) int {
-	fs := newFlags("corpus", corpusUsage)
+	fs := newFlags("corpus", corpusLsUsage)
 	asJSON := fs.Bool("json", false, "print the entries as a JSON array")
 	dirs, code, ok := parseInterspersed(fs, args)
 	if !ok {
@@ -161,7 +205,7 @@ func printCorpus(entries []*corpus.Entry) {
 		fmt.Fprintln(tw)
 	}
 	tw.Flush()
-	fmt.Printf("%d entries\n", len(entries))
+	fmt.Println(plural(len(entries), "entry"))
 }
 
 // verdictCell is "fork:DL spawn:ok fs:ok", methods in report order.

@@ -22,7 +22,7 @@ import (
 // every interpreter and method. It seeds a corpus from a scenario library;
 // the fuzzer adds its own findings through corpus.Write directly.
 func corpusAdd(args []string) int {
-	fs := newFlags("corpus", corpusUsage)
+	fs := newFlags("corpus", corpusAddUsage)
 	var pythons listFlag
 	fs.Var(&pythons, "python", "interpreter: a version (3.12), a path, or all; repeatable (default: python3 on PATH)")
 	dst := fs.String("o", "corpus", "corpus `DIR` to add to")
@@ -32,10 +32,16 @@ func corpusAdd(args []string) int {
 		return code
 	}
 	if len(files) == 0 {
-		errorf("corpus", "add wants scenario files or folders (run 'forkfuzz corpus --help')")
+		errorf("corpus", "add wants scenario files or folders (run 'forkfuzz corpus add --help')")
 		return exitUsage
 	}
-	scenarios, bad := loadScenarios(files)
+	// Created when the first entry is written, like fuzz --corpus: what
+	// would stop that must stop the command before anything runs.
+	if err := checkOutputFolder("-o", *dst); err != nil {
+		errorf("corpus", "add: %v", err)
+		return exitUsage
+	}
+	scenarios, bad := loadScenarios("corpus", files)
 	if len(scenarios) == 0 {
 		return exitUsage
 	}
@@ -65,7 +71,12 @@ func corpusAdd(args []string) int {
 			return exitMismatch
 		}
 	}
-	fmt.Printf("%d of %d scenarios are fork deadlocks, recorded in %s\n", added, len(scenarios), *dst)
+	// Nothing recorded writes nothing, not even the folder: say so.
+	if added == 0 {
+		fmt.Printf("fork deadlocks: 0 of %s, nothing recorded in %s\n", plural(len(scenarios), "scenario"), *dst)
+	} else {
+		fmt.Printf("fork deadlocks: %d of %s, recorded in %s\n", added, plural(len(scenarios), "scenario"), *dst)
+	}
 	if bad > 0 {
 		return exitMismatch
 	}

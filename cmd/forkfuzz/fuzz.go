@@ -33,7 +33,11 @@ deadlock, counted but not recorded. Each new signature is shrunk to a minimal
 scenario and written to the corpus as soon as it is found, with its seed.
 
 The same --seed and a --budget in cases give the same findings. Ctrl-C stops
-cleanly and keeps what was written. Exit code 1 when a signature was found.`
+cleanly and keeps what was written.
+
+Exit code 0 when no new signature was recorded (findings whose signature the
+corpus already held do not count), 1 when one was (or on interruption), 2 for
+bad usage.`
 
 type fuzzFlags struct {
 	seed    int64
@@ -83,6 +87,10 @@ func fuzzMain(args []string) int {
 	confirm, err := confirmMethods(f.methods)
 	if err != nil || f.jobs < 1 || f.timeout <= 0 {
 		errorf("fuzz", "%v", orElse(err, "--jobs and --timeout must be positive"))
+		return exitUsage
+	}
+	if err := checkOutputFolder("--corpus", f.corpus); err != nil {
+		errorf("fuzz", "%v", err)
 		return exitUsage
 	}
 	ctx, stop := interruptContext(run.KillAll)

@@ -58,6 +58,12 @@ func matrixMain(args []string) int {
 		errorf("matrix", "--jobs and --timeout must be positive")
 		return exitUsage
 	}
+	for _, o := range []struct{ opt, path string }{{"-o", *out}, {"--csv", *csvFile}, {"--json", *jsonFile}} {
+		if err := checkOutput(o.opt, o.path); err != nil {
+			errorf("matrix", "%v", err)
+			return exitUsage
+		}
+	}
 	if len(pythons) == 0 {
 		pythons = listFlag{"all"}
 	}
@@ -87,8 +93,8 @@ func matrixMain(args []string) int {
 	}
 	saySkipped("matrix", skipped)
 	total := len(cases) * len(found) * len(meths)
-	fmt.Fprintf(os.Stderr, "forkfuzz matrix: %d cases x %d interpreters x %d methods = %d executions, %d at a time\n",
-		len(cases), len(found), len(meths), total, *jobs)
+	fmt.Fprintf(os.Stderr, "forkfuzz matrix: %s x %s x %s = %s, %d at a time\n",
+		plural(len(cases), "case"), plural(len(found), "interpreter"), plural(len(meths), "method"), plural(total, "execution"), *jobs)
 	start := time.Now()
 	progress := matrixProgress(total, start)
 	m := matrix.Run(ctx, cases, found, meths, matrix.Options{Jobs: *jobs, Timeout: *timeout, Each: progress})
@@ -116,7 +122,7 @@ func matrixCases(dirs []string, explicit bool, tmp string) ([]matrix.Case, int) 
 	for _, dir := range dirs {
 		if _, err := os.Stat(dir); err != nil {
 			if explicit {
-				errorf("matrix", "%v", err)
+				errorf("matrix", "%s", plainErr(err))
 				bad++
 			}
 			continue
@@ -124,7 +130,7 @@ func matrixCases(dirs []string, explicit bool, tmp string) ([]matrix.Case, int) 
 		if isCorpusDir(dir) {
 			entries, errs := corpus.Load(dir)
 			for _, err := range errs {
-				fmt.Fprintln(os.Stderr, err)
+				errorf("matrix", "%v", err)
 			}
 			bad += len(errs)
 			for _, e := range entries {
@@ -138,7 +144,7 @@ func matrixCases(dirs []string, explicit bool, tmp string) ([]matrix.Case, int) 
 			}
 			continue
 		}
-		scenarios, nbad := loadScenarios([]string{dir})
+		scenarios, nbad := loadScenarios("matrix", []string{dir})
 		bad += nbad
 		for _, s := range scenarios {
 			c, err := matrix.FromScenario(s, tmp)
@@ -177,28 +183,30 @@ func matrixProgress(total int, start time.Time) func(run.Result) {
 	}
 }
 
+// writeMatrix writes each form asked for. atomicfile's errors name the file
+// already ("write FILE: ..."): they are returned as they are.
 func writeMatrix(m *matrix.Matrix, md, csvFile, jsonFile string) error {
 	if md != "" {
 		if err := atomicfile.Write(md, m.Markdown(), 0o644); err != nil {
-			return fmt.Errorf("write %s: %w", md, err)
+			return err
 		}
 	}
 	if csvFile != "" {
 		data, err := m.CSV()
-		if err == nil {
-			err = atomicfile.Write(csvFile, data, 0o644)
-		}
 		if err != nil {
-			return fmt.Errorf("write %s: %w", csvFile, err)
+			return fmt.Errorf("encode %s: %w", csvFile, err)
+		}
+		if err := atomicfile.Write(csvFile, data, 0o644); err != nil {
+			return err
 		}
 	}
 	if jsonFile != "" {
 		data, err := m.JSON()
-		if err == nil {
-			err = atomicfile.Write(jsonFile, data, 0o644)
-		}
 		if err != nil {
-			return fmt.Errorf("write %s: %w", jsonFile, err)
+			return fmt.Errorf("encode %s: %w", jsonFile, err)
+		}
+		if err := atomicfile.Write(jsonFile, data, 0o644); err != nil {
+			return err
 		}
 	}
 	return nil

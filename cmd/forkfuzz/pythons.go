@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/forkfuzz/forkfuzz/harness/python"
@@ -36,6 +37,7 @@ func pythonsMain(args []string) int {
 	ctx, stop := interruptContext(func() {})
 	defer stop()
 	found, skipped := python.Discover(ctx)
+	skipped = notListed(found, skipped)
 	if *asJSON {
 		return printPythonsJSON(found, skipped)
 	}
@@ -83,4 +85,23 @@ func printPythons(found []python.Interpreter, skipped []python.Skipped) {
 		}
 		tw.Flush()
 	}
+}
+
+// notListed drops the skipped duplicates that are a listed interpreter: a
+// pyenv shim is listed as the binary it resolves to, and that binary, found
+// again under pyenv's versions, is skipped as "same as" the shim. Both lines
+// would name one path as used and as skipped.
+func notListed(found []python.Interpreter, skipped []python.Skipped) []python.Skipped {
+	listed := map[string]bool{}
+	for _, in := range found {
+		listed[in.Path] = true
+	}
+	var out []python.Skipped
+	for _, s := range skipped {
+		if listed[s.Path] && strings.HasPrefix(s.Reason, "same as") {
+			continue
+		}
+		out = append(out, s)
+	}
+	return out
 }

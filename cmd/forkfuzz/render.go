@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"os"
 
 	"github.com/forkfuzz/forkfuzz/harness/atomicfile"
@@ -35,7 +34,7 @@ func renderMain(args []string) int {
 	}
 	s, err := scenario.ParseFile(files[0])
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
+		sayScenarioError("render", err)
 		return exitUsage
 	}
 	p, err := render.Write(s, render.Options{Source: files[0], ReinitAtFork: *reinit})

@@ -86,6 +86,12 @@ func replayMain(args []string) int {
 		errorf("replay", "--runs, --jobs and --timeout must be positive")
 		return exitUsage
 	}
+	// The report is written after every case ran: a path that cannot take
+	// it must fail now, not after the whole replay.
+	if err := checkOutput("--junit", f.junit); err != nil {
+		errorf("replay", "%v", err)
+		return exitUsage
+	}
 	k, n := 1, 1
 	if f.shard != "" {
 		if k, n, err = corpus.ParseShard(f.shard); err != nil {
@@ -158,7 +164,7 @@ func replayReport(ctx context.Context, cases []*replay.Case, loadErrs []error, o
 			enc.Encode(unreadableRecord(u))
 		}
 	} else {
-		fmt.Fprintf(os.Stderr, "forkfuzz replay: %d cases (%d interpreters), %d executions at a time\n", len(cases), len(opts.Pythons), opts.Jobs)
+		fmt.Fprintf(os.Stderr, "forkfuzz replay: %s (%s), %d executions at a time\n", plural(len(cases), "case"), plural(len(opts.Pythons), "interpreter"), opts.Jobs)
 	}
 	err := replay.Run(ctx, cases, opts, func(c *replay.Case) {
 		mu.Lock()
@@ -209,14 +215,19 @@ func replayReport(ctx context.Context, cases []*replay.Case, loadErrs []error, o
 	if f.json {
 		out = os.Stderr // stdout stays one JSON object per line
 	}
-	fmt.Fprintln(out, summaryLine(countPassed(cases), failed, len(bad)))
+	fmt.Fprintln(out, summaryLine(countPassed(cases), failed, countNew(cases), len(bad)))
 	return code
 }
 
-// summaryLine is the last line: cases, then the entries that never became
-// cases, counted apart ("11 passed, 1 failed, 6 unreadable entries").
-func summaryLine(passed, failed, unreadable int) string {
+// summaryLine is the last line: cases, the new ones left unrecorded when
+// there are any, then the entries that never became cases, counted apart
+// ("11 passed, 1 failed, 6 unreadable entries"). Scripts read its first
+// two counts: they stay first.
+func summaryLine(passed, failed, fresh, unreadable int) string {
 	line := fmt.Sprintf("%d passed, %d failed", passed, failed)
+	if fresh > 0 {
+		line += fmt.Sprintf(", %d new (not recorded; --update records them)", fresh)
+	}
 	switch {
 	case unreadable == 1:
 		line += ", 1 unreadable entry"
@@ -226,33 +237,38 @@ func summaryLine(passed, failed, unreadable int) string {
 	return line
 }
 
-// summary prints timing and the new versions (recorded with update), on
-// stderr.
+// summary prints timing, and records the new versions with update, on
+// stderr. The new cases left unrecorded are counted in the summary line.
 func summary(cases []*replay.Case, wall time.Duration, update bool) {
 	var sumMS float64
-	fresh := 0
 	for _, c := range cases {
 		for _, r := range c.Results {
 			sumMS += r.ElapsedMS
 		}
-		if c.Status == replay.New {
-			fresh++
-		}
 	}
 	fmt.Fprintf(os.Stderr, "forkfuzz replay: %s wall, %.0f ms of executions\n", wall.Round(time.Millisecond), sumMS)
-	if update {
-		n, errs := replay.Update(cases)
-		for _, err := range errs {
-			errorf("replay", "update: %v", err)
-		}
-		if n > 0 {
-			fmt.Fprintf(os.Stderr, "forkfuzz replay: recorded %d new verdicts (--update)\n", n)
-		}
+	if !update {
 		return
 	}
-	if fresh > 0 {
-		fmt.Fprintf(os.Stderr, "forkfuzz replay: %d new: not recorded (use --update); not failures\n", fresh)
+	n, errs := replay.Update(cases)
+	for _, err := range errs {
+		errorf("replay", "update: %v", err)
 	}
+	if n > 0 {
+		fmt.Fprintf(os.Stderr, "forkfuzz replay: recorded %s (--update)\n", plural(n, "new verdict"))
+	}
+}
+
+// countNew counts the new cases (no verdict recorded for their version)
+// that --update did not record.
+func countNew(cases []*replay.Case) int {
+	n := 0
+	for _, c := range cases {
+		if c.Status == replay.New && !c.Updated {
+			n++
+		}
+	}
+	return n
 }
 
 func countPassed(cases []*replay.Case) int {
@@ -275,7 +291,9 @@ func caseLine(c *replay.Case) string {
 	case c.Failed():
 		return fmt.Sprintf("FAIL  %s", c.Reason)
 	case c.Status == replay.New:
-		return fmt.Sprintf("NEW   %s", c.Reason)
+		// The NEW column says it already: "NEW ... fork: not recorded, ...",
+		// not "NEW ... fork: new: not recorded".
+		return fmt.Sprintf("NEW   %s", strings.Replace(c.Reason, ": new: ", ": ", 1))
 	}
 	return fmt.Sprintf("PASS  %s %-26s %-9s %4.0f ms", c.Entry.ID, c.Name(), c.Got, ms)
 }

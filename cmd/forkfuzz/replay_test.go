@@ -210,17 +210,19 @@ func lastLine(s string) string {
 
 func TestReplaySummaryLine(t *testing.T) {
 	tests := []struct {
-		passed, failed, unreadable int
-		want                       string
+		passed, failed, fresh, unreadable int
+		want                              string
 	}{
-		{11, 1, 6, "11 passed, 1 failed, 6 unreadable entries"},
-		{11, 1, 1, "11 passed, 1 failed, 1 unreadable entry"},
-		{4, 0, 0, "4 passed, 0 failed"},
-		{0, 0, 0, "0 passed, 0 failed"},
+		{11, 1, 0, 6, "11 passed, 1 failed, 6 unreadable entries"},
+		{11, 1, 0, 1, "11 passed, 1 failed, 1 unreadable entry"},
+		{4, 0, 0, 0, "4 passed, 0 failed"},
+		{0, 0, 0, 0, "0 passed, 0 failed"},
+		{15, 0, 6, 0, "15 passed, 0 failed, 6 new (not recorded; --update records them)"},
+		{15, 1, 6, 2, "15 passed, 1 failed, 6 new (not recorded; --update records them), 2 unreadable entries"},
 	}
 	for _, tt := range tests {
-		if got := summaryLine(tt.passed, tt.failed, tt.unreadable); got != tt.want {
-			t.Errorf("summaryLine(%d, %d, %d) = %q, want %q", tt.passed, tt.failed, tt.unreadable, got, tt.want)
+		if got := summaryLine(tt.passed, tt.failed, tt.fresh, tt.unreadable); got != tt.want {
+			t.Errorf("summaryLine(%d, %d, %d, %d) = %q, want %q", tt.passed, tt.failed, tt.fresh, tt.unreadable, got, tt.want)
 		}
 	}
 }

@@ -73,7 +73,7 @@ func runMain(args []string) int {
 		errorf("run", "--runs, --jobs and --timeout must be positive")
 		return exitUsage
 	}
-	scenarios, bad := loadScenarios(paths)
+	scenarios, bad := loadScenarios("run", paths)
 	if len(scenarios) == 0 {
 		return exitUsage
 	}
@@ -119,8 +119,9 @@ func parseMethods(list []string) ([]string, error) {
 }
 
 // loadScenarios parses every scenario named by args (files, or folders of
-// *.yaml). Each bad file's errors are printed; the others are returned.
-func loadScenarios(args []string) ([]*scenario.Scenario, int) {
+// *.yaml). Each bad file's errors are printed, as cmd's; the others are
+// returned.
+func loadScenarios(cmd string, args []string) ([]*scenario.Scenario, int) {
 	var out []*scenario.Scenario
 	bad := 0
 	for _, a := range args {
@@ -128,14 +129,14 @@ func loadScenarios(args []string) ([]*scenario.Scenario, int) {
 		if st, err := os.Stat(a); err == nil && st.IsDir() {
 			files, _ = filepath.Glob(filepath.Join(a, "*.yaml"))
 			if len(files) == 0 {
-				fmt.Fprintf(os.Stderr, "%s: no *.yaml scenario files\n", a)
+				errorf(cmd, "%s: no *.yaml scenario files", a)
 				bad++
 			}
 		}
 		for _, file := range files {
 			s, err := scenario.ParseFile(file)
 			if err != nil {
-				fmt.Fprintln(os.Stderr, err)
+				sayScenarioError(cmd, err)
 				bad++
 				continue
 			}
@@ -187,7 +188,7 @@ func report(ctx context.Context, execs []run.Execution, expects []scenario.Verdi
 	tty := !f.json && isTerminal(os.Stderr)
 	start := time.Now()
 	if !f.json {
-		fmt.Fprintf(os.Stderr, "forkfuzz run: %d executions, %d at a time\n", len(execs), f.jobs)
+		fmt.Fprintf(os.Stderr, "forkfuzz run: %s, %d at a time\n", plural(len(execs), "execution"), f.jobs)
 	}
 	enc := json.NewEncoder(os.Stdout)
 	run.ExecuteAll(ctx, execs, f.jobs, func(i int, r run.Result) {

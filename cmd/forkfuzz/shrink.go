@@ -30,7 +30,12 @@ same. Prints the minimal scenario and its rendered program, or writes
 OUT.yaml and OUT.py.
 
 It is an error when FILE does not deadlock under fork (it says what happened
-instead), or when its signature does not repeat (a flake).`
+instead), or when its signature does not repeat (a flake).
+
+Exit code 0 when the minimal scenario was printed or written; 1 when the
+signature did not repeat (a flake), a run failed, or on interruption; 2 for
+bad usage or input: a bad flag, a FILE that does not load or does not
+deadlock under fork, or an OUT that cannot be written.`
 
 func shrinkMain(args []string) int {
 	fs := newFlags("shrink", shrinkUsage)
@@ -46,9 +51,17 @@ func shrinkMain(args []string) int {
 		errorf("shrink", "want exactly one scenario FILE, got %d%s (run 'forkfuzz shrink --help')", len(files), listed(files))
 		return exitUsage
 	}
+	// OUT.yaml and OUT.py go to one folder: checked before the runs.
+	stem := strings.TrimSuffix(strings.TrimSuffix(*out, ".yaml"), ".py")
+	if *out != "" {
+		if err := checkOutput("-o", stem+".yaml"); err != nil {
+			errorf("shrink", "%v", err)
+			return exitUsage
+		}
+	}
 	s, err := scenario.ParseFile(files[0])
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
+		sayScenarioError("shrink", err)
 		return exitUsage
 	}
 	ctx, stop := interruptContext(run.KillAll)
@@ -99,7 +112,6 @@ func shrinkMain(args []string) int {
 		os.Stdout.Write(prog.Source)
 		return exitOK
 	}
-	stem := strings.TrimSuffix(strings.TrimSuffix(*out, ".yaml"), ".py")
 	if err := atomicfile.Write(stem+".yaml", yml, 0o644); err != nil {
 		errorf("shrink", "%v", err)
 		return exitUsage
