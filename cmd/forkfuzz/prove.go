@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"time"
@@ -54,7 +55,8 @@ func proveMain(args []string) int {
 		errorf("prove", "--runs, --jobs and --timeout must be positive")
 		return exitUsage
 	}
-	s, err := scenario.ParseFile(scenarioPath(files[0]))
+	path := scenarioPath(files[0])
+	s, err := scenario.ParseFile(path)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return exitUsage
@@ -72,6 +74,7 @@ func proveMain(args []string) int {
 	tty := isTerminal(os.Stderr)
 	start := time.Now()
 	cert, err := certify.Prove(ctx, s, certify.Options{Pythons: found, Runs: *runs, Timeout: *timeout, Jobs: *jobs,
+		Entry: entryID(path),
 		Each: func(done, total int, r run.Result) {
 			if tty {
 				fmt.Fprintf(os.Stderr, "\r\033[Kforkfuzz prove: %d/%d runs", done, total)
@@ -101,6 +104,24 @@ func proveMain(args []string) int {
 		return exitMismatch
 	}
 	return exitOK
+}
+
+// entryID is the ID of the corpus entry whose scenario file path is, or ""
+// when it is a plain scenario file: an entry's stem is an ID and its meta
+// file lies next to it.
+func entryID(path string) string {
+	if !strings.HasSuffix(path, corpus.ScenarioExt) {
+		return ""
+	}
+	stem := strings.TrimSuffix(path, corpus.ScenarioExt)
+	id := filepath.Base(stem)
+	if len(id) != corpus.IDLen || strings.Trim(id, "0123456789abcdef") != "" {
+		return ""
+	}
+	if _, err := os.Stat(stem + corpus.MetaExt); err != nil {
+		return ""
+	}
+	return id
 }
 
 // scenarioPath maps a corpus entry's meta file to its scenario file; any other

@@ -19,6 +19,28 @@ func TestScenarioPath(t *testing.T) {
 	}
 }
 
+// A corpus entry is known by its ID-named scenario file next to its meta
+// file; a scenario file is not one, nor an ID-named file without a meta.
+func TestEntryID(t *testing.T) {
+	dir := t.TempDir()
+	const id = "3f2a9c0e1b7d4a55"
+	for _, f := range []string{id + ".yaml", id + ".meta.yaml", "0123456789abcdef.yaml"} {
+		if err := os.WriteFile(filepath.Join(dir, f), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for in, want := range map[string]string{
+		filepath.Join(dir, id+".yaml"):              id,
+		filepath.Join(dir, "0123456789abcdef.yaml"): "",
+		"scenarios/lock-held-by-thread.yaml":        "",
+		filepath.Join(dir, id+".py"):                "",
+	} {
+		if got := entryID(in); got != want {
+			t.Errorf("entryID(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
 // Exit codes of prove and trace, with real Python runs: 0 certified, 1
 // nothing to certify (prove) or a deadlock (trace), the program's own code
 // otherwise, 2 bad usage.

@@ -16,12 +16,15 @@ const MethodReinit = "fork+reinit"
 
 // Certificate is everything a certificate says, collected from real runs.
 type Certificate struct {
-	Scenario string // the scenario's name
-	About    string // the scenario's paragraph for a person
-	Source   string // the scenario file, as given ("" when built in memory)
-	Program  string // the rendered program's file name, as line references show it: NAME.py
-	Code     string // the rendered program (the minimal program, plain python3)
-	Runs     int    // runs per cell
+	Scenario string       // the scenario's name
+	Entry    string       // the corpus entry's ID (its file stem) when the scenario is one; "" for a scenario file
+	About    string       // the scenario's paragraph for a person
+	Source   string       // the scenario file, as given ("" when built in memory)
+	Program  string       // the rendered program's file name, as line references show it: NAME.py
+	Code     string       // the rendered program (the minimal program, plain python3)
+	Hook     string       // the mitigation's os.register_at_fork hook, as rendered into its copy of the program
+	Via      scenario.Via // how the parent forks: os.fork, or a multiprocessing Process or Pool
+	Runs     int          // runs per cell
 
 	Pythons []string // interpreter versions, in the order of the matrix rows
 	Cells   []Cell   // one per Python version and method (scenario.Methods, then MethodReinit)
@@ -67,10 +70,10 @@ type Holder struct {
 type Blocked struct {
 	Python   string   // the interpreter version of this run
 	Where    string   // parent, child or worker
+	InFork   bool     // the parent, stuck inside its own fork step: no child was created
 	Resource string   // the resource of the step it is stuck in ("" when that step names none)
 	Site     Site     // the stuck step in the program
 	Proof    string   // the /proc evidence, one line
-	DetectMS float64  // how long after the block it was proved
 	Frames   []Frame  // the stuck thread's stack, innermost first
 	Passed   []string // the steps it completed before the stuck one: what was still usable in it
 }
@@ -88,7 +91,7 @@ type Frame struct {
 // multi-threaded process was printed at the fork, on one interpreter.
 type Warning struct {
 	Python  string
-	Plain   bool   // in the stderr of the plain fork run
+	Plain   int    // how many of the plain fork runs (Certificate.Runs) had it in their stderr
 	Default bool   // in the stderr of a fork run with PYTHONWARNINGS=default
 	From    string // where the warning was attributed, e.g. "multiprocessing/popen_fork.py:66"
 }

@@ -145,3 +145,27 @@ func cleanPath(path string) string {
 	}
 	return path
 }
+
+// reinitHook cuts the mitigation's hook out of its rendered program: from
+// the def of the function os.register_at_fork calls to that call ("" when
+// there is none). The certificate shows it so that a reader sees what
+// "re-initialised" means before taking it for a fix.
+func reinitHook(src []byte) string {
+	lines := strings.Split(string(src), "\n")
+	reg := -1
+	for i, l := range lines {
+		if strings.HasPrefix(l, "os.register_at_fork(after_in_child=") {
+			reg = i
+		}
+	}
+	if reg < 0 {
+		return ""
+	}
+	fn := strings.TrimSuffix(strings.TrimPrefix(lines[reg], "os.register_at_fork(after_in_child="), ")")
+	for i := reg; i >= 0; i-- {
+		if strings.HasPrefix(lines[i], "def "+fn+"(") {
+			return strings.TrimSpace(strings.Join(lines[i:reg+1], "\n"))
+		}
+	}
+	return ""
+}

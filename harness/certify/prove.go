@@ -23,6 +23,9 @@ type Options struct {
 	Runs    int                  // runs per cell; 0 means 1
 	Timeout time.Duration        // a run without proof is a hang after this; 0 means 10s
 	Jobs    int                  // executions at a time; 0 means 2
+	// Entry is the corpus entry's ID when the scenario is one ("" for a
+	// scenario file): the certificate is titled by it too.
+	Entry string
 	// Each, if not nil, is called as each execution finishes (for progress).
 	Each func(done, total int, r run.Result)
 }
@@ -30,6 +33,14 @@ type Options struct {
 // warnEnv shows the multiprocessing fork context's DeprecationWarning, which
 // the default warning filters hide (FACTS.md).
 const warnEnv = "PYTHONWARNINGS=default"
+
+// warnSettle bounds how long a fork run whose stderr the warnings check reads
+// lives on after its deadlock is proved (run.Execution.Settle): the parent
+// prints the warning once fork() has returned, and the child is proved stuck
+// a millisecond or two later, often before that. The parent then blocks
+// (waiting for the child) within milliseconds; the bound is for one that
+// does not.
+const warnSettle = 2 * time.Second
 
 // job is what one execution is for.
 type job struct {
@@ -90,11 +101,15 @@ func Prove(ctx context.Context, s *scenario.Scenario, opts Options) (*Certificat
 			if m == MethodReinit {
 				x.Program, x.Method = reinitPath, scenario.MethodFork
 			}
+			x.Settle = 0
+			if m == scenario.MethodFork {
+				x.Settle = warnSettle
+			}
 			for i := 0; i < opts.Runs; i++ {
 				execs, jobs = append(execs, x), append(jobs, job{py.Version, m})
 			}
 		}
-		x.Program, x.Method, x.Env = plainPath, scenario.MethodFork, []string{warnEnv}
+		x.Program, x.Method, x.Env, x.Settle = plainPath, scenario.MethodFork, []string{warnEnv}, warnSettle
 		execs, jobs = append(execs, x), append(jobs, job{py.Version, "warn"})
 	}
 	var mu sync.Mutex // ExecuteAll calls back from several goroutines
@@ -110,7 +125,9 @@ func Prove(ctx context.Context, s *scenario.Scenario, opts Options) (*Certificat
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("certify %s: interrupted: %w", s.Name, err)
 	}
-	return collect(s, newProgram(s, name, plain), opts, jobs, results), nil
+	c := collect(s, newProgram(s, name, plain), opts, jobs, results)
+	c.Hook = reinitHook(reinit.Source)
+	return c, nil
 }
 
 func writeProgram(path string, src []byte) error {
@@ -122,8 +139,8 @@ func writeProgram(path string, src []byte) error {
 
 // collect turns the results into a Certificate.
 func collect(s *scenario.Scenario, p *program, opts Options, jobs []job, results []run.Result) *Certificate {
-	c := &Certificate{Scenario: s.Name, About: strings.TrimSpace(s.About), Source: s.File,
-		Program: p.name, Code: strings.Join(p.lines, "\n"), Runs: opts.Runs}
+	c := &Certificate{Scenario: s.Name, Entry: opts.Entry, About: strings.TrimSpace(s.About), Source: s.File,
+		Program: p.name, Code: strings.Join(p.lines, "\n"), Runs: opts.Runs, Via: s.ForkStep().Fork.Via}
 	for _, py := range opts.Pythons {
 		c.Pythons = append(c.Pythons, py.Version)
 		for _, m := range append(append([]string{}, scenario.Methods...), MethodReinit) {
@@ -145,8 +162,9 @@ func collect(s *scenario.Scenario, p *program, opts Options, jobs []job, results
 			cell.Where, cell.Reason = r.Where, r.Reason
 		}
 		if j.method == scenario.MethodFork {
-			w := c.warning(j.python)
-			w.Plain = w.Plain || setFrom(w, r.Stderr)
+			if w := c.warning(j.python); setFrom(w, r.Stderr) {
+				w.Plain++
+			}
 			if r.Verdict == scenario.Deadlock && firstDeadlock == nil {
 				firstDeadlock = &results[i]
 			}
@@ -189,19 +207,39 @@ func setFrom(w *Warning, stderr string) bool {
 		return false
 	}
 	if w.From == "" {
-		w.From = filepath.Base(m[1]) + ":" + m[2]
-		if p := cleanPath(m[1]); p != m[1] {
+		file := warnedFile(m[1])
+		w.From = filepath.Base(file) + ":" + m[2]
+		if p := cleanPath(file); p != file {
 			w.From = p + ":" + m[2]
 		}
 	}
 	return true
 }
 
+// dumpHead is the start of a faulthandler thread header, as far as it may
+// have been written when another process's line cut in.
+var dumpHead = regexp.MustCompile(`^\s*(Current thread|Thread) 0x[0-9a-fA-F]*`)
+
+// warnedFile is the file name a warning line starts with. The warning is one
+// write(2), but the stuck process's faulthandler dump on the same stderr is
+// written piecewise, and is asked for while the parent still runs when the
+// settling ran into its bound: a dump line may have begun before the warning
+// on the same line (`  File "/x/process.py`, `Thread 0x7f`). Such a start
+// ends in a quote, a .py file, or a thread id.
+func warnedFile(s string) string {
+	if i := strings.LastIndexByte(s, '"'); i >= 0 {
+		s = s[i+1:]
+	}
+	if i := strings.LastIndex(s, ".py/"); i >= 0 {
+		s = s[i+len(".py"):]
+	}
+	return dumpHead.ReplaceAllString(s, "")
+}
+
 // blocked reads where the stuck process of r waits: its last step (from the
 // trace) and its stack.
 func blocked(s *scenario.Scenario, p *program, r run.Result) *Blocked {
-	b := &Blocked{Python: r.PythonVersion, Where: r.Where, Proof: r.Proof, DetectMS: r.DetectMS,
-		Frames: p.frames(r.Frames)}
+	b := &Blocked{Python: r.PythonVersion, Where: r.Where, Proof: r.Proof, Frames: p.frames(r.Frames)}
 	if r.Evidence == nil {
 		return b
 	}
@@ -225,6 +263,8 @@ func blocked(s *scenario.Scenario, p *program, r run.Result) *Blocked {
 		var index int
 		fmt.Sscan(idx, &index)
 		b.Site = p.site(who, index)
+		// The parent's last step is its fork: it never came back from it.
+		b.InFork = r.Where == "parent" && who == "main" && index == forkIndex(s)
 		for i := 0; i < index; i++ {
 			b.Passed = append(b.Passed, p.label(who, i))
 		}

@@ -21,6 +21,12 @@ func (c *Certificate) Summary() string {
 		res = c.Blocked.Resource
 	}
 	switch {
+	case c.inFork() && ok:
+		fmt.Fprintf(&b, "Resource `%s` (%s) was held by thread `%s` at %s, %s, when the parent called the fork at %s. "+
+			"The parent itself hangs inside that call, before any child exists: %s waits for `%s`, which `%s` holds. ",
+			h.Resource, describe(h.Kind), h.Thread, c.at(h.Site), holding(h), c.atCode(c.Fork), c.forkHook(h), h.Resource, h.Thread)
+	case c.inFork():
+		fmt.Fprintf(&b, "The parent itself hangs inside the fork at %s, before any child exists. ", c.atCode(c.Fork))
 	case ok && h.Thread == "main":
 		fmt.Fprintf(&b, "Resource `%s` (%s) was held by the forking thread itself, %s at %s, when the parent forked at %s; "+
 			"nothing in the child releases the child's copy. ",
@@ -34,15 +40,46 @@ func (c *Certificate) Summary() string {
 	default:
 		fmt.Fprintf(&b, "The parent forked at %s. ", c.atCode(c.Fork))
 	}
-	if bl := c.Blocked; bl != nil {
+	switch bl := c.Blocked; {
+	case bl != nil && bl.InFork:
+		b.WriteString("The parent waits forever (its stack below)")
+	case bl != nil:
 		fmt.Fprintf(&b, "%s blocks at %s and waits forever (its stack below)", capital(process(bl.Where)), c.atCode(bl.Site))
-	} else {
+	default:
 		b.WriteString("The forked process blocks and waits forever")
 	}
 	dl := c.pythonsWhere(scenario.MethodFork, scenario.Deadlock)
 	fmt.Fprintf(&b, ": proved from /proc, not by a timeout, under fork on %s. ", c.howMany(dl))
 	b.WriteString(c.mitigationSentence())
 	return b.String()
+}
+
+// inFork reports whether the stuck process is the parent inside its own
+// fork step: it never forked, so there is no child to speak of.
+func (c *Certificate) inFork() bool { return c.Blocked != nil && c.Blocked.InFork }
+
+// forkHook says what, inside the parent's fork call, waits for h's resource:
+// the at-fork hook known to take a resource of that kind, else the stuck
+// stack's innermost frame.
+func (c *Certificate) forkHook(h Holder) string {
+	if s := atForkHook[h.Kind]; s != "" {
+		return s
+	}
+	if c.Blocked != nil && len(c.Blocked.Frames) > 0 {
+		f := c.Blocked.Frames[0]
+		return fmt.Sprintf("`%s` (%s:%d), called before the fork itself,", f.Func, f.File, f.Line)
+	}
+	return "a call made before the fork itself"
+}
+
+// reinitCannotHelp says why the re-init mitigation failed when the parent
+// hangs in its fork ("" otherwise).
+func (c *Certificate) reinitCannotHelp() string {
+	if !c.inFork() || len(c.failing(MethodReinit)) == 0 {
+		return ""
+	}
+	return "an `after_in_child` hook runs in a child once the fork is done, and here the parent hangs inside the " +
+		"fork, before any child exists"
 }
 
 // culprit is the holder of the resource the stuck process waits for, else
@@ -69,23 +106,52 @@ func (c *Certificate) mitigationSentence() string {
 	if len(spawn) == 0 && len(fs) == 0 {
 		b.WriteString("Under spawn and forkserver the same program completes")
 	} else {
-		fmt.Fprintf(&b, "Under spawn the same program %s; under forkserver it %s", c.completes(spawn), c.completes(fs))
+		fmt.Fprintf(&b, "Under spawn the same program %s; under forkserver it %s",
+			c.completes(scenario.MethodSpawn), c.completes(scenario.MethodForkserver))
 	}
-	re := c.failing(MethodReinit)
-	if len(re) == 0 {
+	switch {
+	case len(c.failing(MethodReinit)) == 0:
 		b.WriteString("; with the resource re-initialised at fork (os.register_at_fork) it completes too.")
-	} else {
-		fmt.Fprintf(&b, "; with the resources re-initialised at fork (os.register_at_fork) it %s.", c.completes(re))
+	case c.reinitCannotHelp() != "":
+		fmt.Fprintf(&b, "; with the resources re-initialised at fork (os.register_at_fork) it %s, and cannot: %s.",
+			c.completes(MethodReinit), c.reinitCannotHelp())
+	default:
+		fmt.Fprintf(&b, "; with the resources re-initialised at fork (os.register_at_fork) it %s.", c.completes(MethodReinit))
 	}
 	return b.String()
 }
 
-// completes says "completes" or which interpreters it did not complete on.
-func (c *Certificate) completes(failing []string) string {
+// completes says "completes", or where and how method did not complete.
+func (c *Certificate) completes(method string) string {
+	failing := c.failing(method)
 	if len(failing) == 0 {
 		return "completes"
 	}
-	return fmt.Sprintf("does not complete on %d of %d interpreters (%s)", len(failing), len(c.Pythons), list(failing))
+	n := len(c.Pythons)
+	if t, same := c.sameEverywhere(method); same && len(failing) == n {
+		switch n {
+		case 1:
+			return "does not complete (" + t + ")"
+		case 2:
+			return "does not complete on either interpreter (" + t + " on each)"
+		}
+		return fmt.Sprintf("does not complete on any of the %d interpreters (%s on each)", n, t)
+	}
+	return fmt.Sprintf("does not complete on %d of %d interpreters (%s)", len(failing), n, list(failing))
+}
+
+// sameEverywhere is the text of method's cell when it is the same on every
+// interpreter.
+func (c *Certificate) sameEverywhere(method string) (string, bool) {
+	text := ""
+	for i, py := range c.Pythons {
+		t := c.Cell(py, method).text()
+		if i > 0 && t != text {
+			return "", false
+		}
+		text = t
+	}
+	return text, text != ""
 }
 
 // failing lists "VERSION: VERDICTS" for every interpreter where method did

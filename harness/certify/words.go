@@ -33,6 +33,13 @@ var inside = map[scenario.Kind]string{
 	scenario.Executor:       "in a task running on the executor's worker",
 }
 
+// atForkHook names what, inside the parent's fork call, takes a resource of
+// kind k before the fork happens, for the kinds a standard-library module
+// registers such a hook for.
+var atForkHook = map[scenario.Kind]string{
+	scenario.LoggingModule: "logging's own before-fork hook (registered by `logging` with `os.register_at_fork(before=...)`)",
+}
+
 // describe says what a kind is: "lock: a `threading.Lock`".
 func describe(k scenario.Kind) string {
 	if o := object[k]; o != "" {

@@ -4,14 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/forkfuzz/forkfuzz/harness/guard"
+	"github.com/forkfuzz/forkfuzz/harness/proc"
 	"github.com/forkfuzz/forkfuzz/harness/scenario"
 )
 
@@ -89,10 +92,18 @@ func Execute(ctx context.Context, x Execution) Result {
 
 	timer := time.NewTimer(timeout)
 	defer timer.Stop()
+	var settled time.Duration // spent in settle: not part of ElapsedMS
 	select {
 	case <-exited:
 		judgeExit(&r, status, waitErr)
 	case found := <-w.found:
+		if x.Settle > 0 {
+			// Before the stack too: a dump asked for while the parent
+			// still writes would share lines with what it writes.
+			t := time.Now()
+			settle(ctx, w, exited, x.Settle)
+			settled = time.Since(t)
+		}
 		proved(&r, found, errs)
 	case n := <-w.crowd:
 		r.Verdict, r.Reason = verdictError, fmt.Sprintf("more than %d processes (%d seen): killed", MaxProcesses, n)
@@ -103,7 +114,7 @@ func Execute(ctx context.Context, x Execution) Result {
 		r.Verdict, r.Reason = verdictError, "canceled: "+ctx.Err().Error()
 	}
 	watcher.unwatch(w)
-	r.ElapsedMS = ms(time.Since(start))
+	r.ElapsedMS = ms(time.Since(start) - settled)
 	reapErr := reapTree(w, exited)
 	<-exited
 	live.Lock()
@@ -148,6 +159,82 @@ func proved(r *Result, found []stuck, errs *stream) {
 		r.Frames = currentFrames(ps.Threads)
 		r.Stacks = append(r.Stacks, ps)
 	}
+}
+
+// settleGap is how long the whole tree must stay asleep to count as settled:
+// a thread woken in between would have run and added CPU time, as in the proof.
+const settleGap = 5 * time.Millisecond
+
+// settle returns once every process of w's tree has stayed asleep across
+// settleGap (see Execution.Settle), the leader has exited, ctx is done, or
+// limit has passed.
+func settle(ctx context.Context, w *watched, exited <-chan struct{}, limit time.Duration) {
+	deadline := time.NewTimer(limit)
+	defer deadline.Stop()
+	tick := time.NewTicker(settleGap)
+	defer tick.Stop()
+	last, ok := asleep(w)
+	for {
+		select {
+		case <-exited:
+			return
+		case <-ctx.Done():
+			return
+		case <-deadline.C:
+			return
+		case <-tick.C:
+		}
+		now, nowOK := asleep(w)
+		if ok && nowOK && maps.Equal(last, now) {
+			return
+		}
+		last, ok = now, nowOK
+	}
+}
+
+// asleep reads the CPU time of every thread of w's tree, by thread id; ok is
+// false when a thread is not asleep (state S: a runnable or preempted thread
+// is R) or the tree cannot be read. Zombies are done and left out.
+func asleep(w *watched) (map[int]uint64, bool) {
+	known := map[int]bool{}
+	for _, pid := range watcher.members(w) {
+		known[pid] = pid != w.pgid // as in reapTree: the leader is found by its group
+	}
+	tree, err := watcher.scanner.Scan(map[int]bool{w.pgid: true}, known)
+	if err != nil {
+		return nil, false
+	}
+	runs := map[int]uint64{}
+	for pid, st := range tree {
+		if st.State == 'Z' {
+			continue
+		}
+		dir := fmt.Sprintf("/proc/%d/task/", pid)
+		tasks, err := os.ReadDir(dir)
+		if err != nil {
+			return nil, false
+		}
+		for _, t := range tasks {
+			tid, err := strconv.Atoi(t.Name())
+			if err != nil {
+				continue
+			}
+			b, err := os.ReadFile(dir + t.Name() + "/stat")
+			if err != nil {
+				return nil, false
+			}
+			if ts, err := proc.ParseStat(b); err != nil || ts.State != 'S' {
+				return nil, false
+			}
+			if b, err = os.ReadFile(dir + t.Name() + "/schedstat"); err != nil {
+				return nil, false
+			}
+			if runs[tid], err = proc.ParseSchedstat(b); err != nil {
+				return nil, false
+			}
+		}
+	}
+	return runs, true
 }
 
 // hangStacks takes the stack of every process of the tree, one at a time so

@@ -31,6 +31,16 @@ type Execution struct {
 	// one; the watcher, proof and kill work the same on its process group.
 	// nil starts every run with a fresh interpreter.
 	Executor *executor.Pool
+	// Settle, when positive, lets the tree run on after a deadlock is proved
+	// until every process of it is asleep (every thread in S, no CPU time
+	// added across settleGap), its leader exits, or Settle has passed; only
+	// then are the stack taken and the tree killed. The proof comes about a
+	// millisecond after a child blocks, often before its parent, still
+	// running, has written what it writes once fork() returns (CPython
+	// 3.12+'s DeprecationWarning): with Settle that reaches Result.Stderr,
+	// and not in the middle of the stack dump. ElapsedMS does not include
+	// it. 0 takes the stack and kills the tree at once.
+	Settle time.Duration
 }
 
 // Result is the verdict of one Execution with its evidence.
