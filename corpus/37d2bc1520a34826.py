@@ -16,7 +16,6 @@ killed by a signal. A fork deadlock shows as a hang. With FORKFUZZ_TRACE=1
 the program reports its progress on stderr, one "@forkfuzz" line per event.
 """
 
-import argparse
 import faulthandler
 import multiprocessing
 import os
@@ -24,7 +23,6 @@ import queue
 import signal
 import sys
 import threading
-import traceback
 
 # Every process prints every thread's Python stack on SIGUSR1: the runner asks
 # for it once it has proved a process stuck. A spawn or forkserver child
@@ -122,11 +120,35 @@ def _result(exitcode):
     return 0
 
 
+_USAGE = "usage: %s [--start-method fork|spawn|forkserver]" % os.path.basename(sys.argv[0])
+
+
 def _parse_args():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--start-method", choices=("fork", "spawn", "forkserver"), default="fork",
-                        help="how multiprocessing starts the child (default: fork)")
-    return parser.parse_args()
+    """The start method from --start-method (default: fork). Parsed by hand:
+    argparse costs an import in every process, a spawn child included."""
+    method, args = "fork", sys.argv[1:]
+    while args:
+        arg = args.pop(0)
+        if arg in ("-h", "--help"):
+            print(_USAGE + "\n\n" + __doc__.splitlines()[0] + "\n\noptions:\n"
+                  "  --start-method METHOD  how multiprocessing starts the child (default: fork)")
+            sys.exit(0)
+        name, eq, value = arg.partition("=")
+        if name != "--start-method":
+            _usage_error("unrecognized argument: %s" % arg)
+        if not eq:
+            if not args:
+                _usage_error("--start-method needs a value")
+            value = args.pop(0)
+        if value not in ("fork", "spawn", "forkserver"):
+            _usage_error("--start-method %r: want fork, spawn or forkserver" % value)
+        method = value
+    return method
+
+
+def _usage_error(message):
+    sys.stderr.write("%s\nerror: %s\n" % (_USAGE, message))
+    sys.exit(2)
 
 
 # Resources, made at module level: a spawn or forkserver child, which imports
@@ -166,13 +188,13 @@ def os_fork_child(shared):
     except SystemExit:
         raise  # exit: normal, through the interpreter's exit (flushes std streams)
     except BaseException:
-        traceback.print_exc()
+        sys.excepthook(*sys.exc_info())
         os._exit(1)
     os._exit(0)
 
 
 def main():
-    method = _parse_args().start_method
+    method = _parse_args()
     ctx = multiprocessing.get_context(method)
     _step("main", 0, "start", "consumer")
     _start("consumer", thread_consumer)
@@ -204,7 +226,7 @@ if __name__ == "__main__":
     try:
         status = main()
     except Exception as error:
-        traceback.print_exc()
+        sys.excepthook(type(error), error, error.__traceback__)
         _trace("result", "error", type(error).__name__)
         status = 1
     sys.exit(status)

@@ -1,12 +1,10 @@
 #!/usr/bin/env python3
 """forkfuzz scenario ci-runner-pool.
 
-Modelled on a parallel test runner. The runner imports its plugins, which
-start background threads: a telemetry flusher that is inside its lock and a
-log shipper that is inside a logging handler's emit(). It then maps feature
-files over a fork Pool. Each worker logs (fine: CPython re-initialises
-handler locks at fork) and records telemetry, which takes the flusher's
-lock: every worker waits forever.
+Shrunk from ci-runner-pool, a model of a parallel test runner whose plugins
+start background threads at import. A telemetry flusher thread is inside its
+lock when the runner maps tasks over a fork Pool; every worker records
+telemetry, which takes that lock, and waits forever.
 
 Rendered by forkfuzz.
 Standalone: Python 3.8 to 3.13, standard library only.
@@ -20,14 +18,12 @@ killed by a signal. A fork deadlock shows as a hang. With FORKFUZZ_TRACE=1
 the program reports its progress on stderr, one "@forkfuzz" line per event.
 """
 
-import argparse
 import faulthandler
 import multiprocessing
 import os
 import signal
 import sys
 import threading
-import traceback
 
 # Every process prints every thread's Python stack on SIGUSR1: the runner asks
 # for it once it has proved a process stuck. A spawn or forkserver child
@@ -125,11 +121,35 @@ def _result(exitcode):
     return 0
 
 
+_USAGE = "usage: %s [--start-method fork|spawn|forkserver]" % os.path.basename(sys.argv[0])
+
+
 def _parse_args():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--start-method", choices=("fork", "spawn", "forkserver"), default="fork",
-                        help="how multiprocessing starts the child (default: fork)")
-    return parser.parse_args()
+    """The start method from --start-method (default: fork). Parsed by hand:
+    argparse costs an import in every process, a spawn child included."""
+    method, args = "fork", sys.argv[1:]
+    while args:
+        arg = args.pop(0)
+        if arg in ("-h", "--help"):
+            print(_USAGE + "\n\n" + __doc__.splitlines()[0] + "\n\noptions:\n"
+                  "  --start-method METHOD  how multiprocessing starts the child (default: fork)")
+            sys.exit(0)
+        name, eq, value = arg.partition("=")
+        if name != "--start-method":
+            _usage_error("unrecognized argument: %s" % arg)
+        if not eq:
+            if not args:
+                _usage_error("--start-method needs a value")
+            value = args.pop(0)
+        if value not in ("fork", "spawn", "forkserver"):
+            _usage_error("--start-method %r: want fork, spawn or forkserver" % value)
+        method = value
+    return method
+
+
+def _usage_error(message):
+    sys.stderr.write("%s\nerror: %s\n" % (_USAGE, message))
+    sys.exit(2)
 
 
 # Resources, made at module level: a spawn or forkserver child, which imports
@@ -163,7 +183,7 @@ def pool_task(index):
 
 
 def main():
-    method = _parse_args().start_method
+    method = _parse_args()
     ctx = multiprocessing.get_context(method)
     _step("main", 0, "start", "flusher")
     _start("flusher", thread_flusher)
@@ -188,7 +208,7 @@ if __name__ == "__main__":
     try:
         status = main()
     except Exception as error:
-        traceback.print_exc()
+        sys.excepthook(type(error), error, error.__traceback__)
         _trace("result", "error", type(error).__name__)
         status = 1
     sys.exit(status)

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/forkfuzz/forkfuzz/harness/corpus"
@@ -114,7 +115,8 @@ func addScenario(ctx context.Context, s *scenario.Scenario, ins []python.Interpr
 			continue
 		}
 		e = corpus.NewEntry(s, p.Source, sig, nil)
-		e.Meta.Stack = fork.Stack
+		// Paths name the entry's own program file, not a scratch folder.
+		e.Meta.Stack = strings.ReplaceAll(fork.Stack, tmp+string(filepath.Separator), "")
 	}
 	if e == nil {
 		return false, nil
