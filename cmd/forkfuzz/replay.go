@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -283,9 +284,14 @@ func countPassed(cases []*replay.Case) int {
 
 // caseLine is one case, one line.
 func caseLine(c *replay.Case) string {
-	var ms float64
+	var ms float64 // per run: the median with --runs
+	var all []float64
 	for _, r := range c.Results {
-		ms += r.ElapsedMS
+		all = append(all, r.ElapsedMS)
+	}
+	if len(all) > 0 {
+		slices.Sort(all)
+		ms = all[len(all)/2]
 	}
 	switch {
 	case c.Failed():
