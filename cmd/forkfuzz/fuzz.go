@@ -111,7 +111,7 @@ func fuzzMain(args []string) int {
 	defer stopExecutor()
 	out := &fuzzOutput{json: f.json, enc: json.NewEncoder(os.Stdout), tty: !f.json && isTerminal(os.Stderr)}
 	c := fuzz.New(fuzz.Config{Seed: f.seed, Cases: cases, Duration: dur, Confirm: confirm, Jobs: f.jobs,
-		Corpus: f.corpus, Runner: &fuzz.Runner{Python: py, Dir: dir, Timeout: f.timeout, Executor: pool}, OnFinding: out.finding,
+		Corpus: f.corpus, Runner: &fuzz.Runner{Python: py, Dir: dir, Timeout: f.timeout, Executor: pool}, OnFinding: out.finding, OnNotable: out.notable,
 		Shard: shard, Shards: shards})
 	if !f.json {
 		fmt.Fprintf(os.Stderr, "forkfuzz fuzz: seed %d, budget %s, Python %s (%s), %d jobs, corpus %s\n",
@@ -225,6 +225,25 @@ func (o *fuzzOutput) finding(f fuzz.Finding) {
 	}
 	fmt.Printf("finding: case %d (seed %d): %s\n  shrunk in %d executions, %s -> %s\n",
 		f.Case, f.Seed, f.Signature, f.Shrink.Executions, f.Shrink.Elapsed.Round(time.Millisecond), orPath(f.ProgPath))
+}
+
+// notableRecord is one --json line for a case worth a look: its scenario
+// is inline, so that it can be run again (forkfuzz run) without the seed.
+type notableRecord struct {
+	Type string `json:"type"` // "case"
+	fuzz.Notable
+	Scenario string `json:"scenario"`
+}
+
+// notable prints a case worth a look as a JSON record; a terminal gets the
+// counts in the summary instead.
+func (o *fuzzOutput) notable(n fuzz.Notable) {
+	if !o.json {
+		return
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.enc.Encode(notableRecord{Type: "case", Notable: n, Scenario: string(scenario.Marshal(n.Scenario))})
 }
 
 func orPath(p string) string {

@@ -34,10 +34,24 @@ type Config struct {
 	// OnFinding, if set, is called in case order for each new signature,
 	// after it was written.
 	OnFinding func(Finding)
+	// OnNotable, if set, is called in case order for each case that is not
+	// a finding but deserves a look: a logic deadlock, an unproven hang, an
+	// error, a deadlock whose stuck step is not named.
+	OnNotable func(Notable)
 	// Shard and Shards split one campaign over machines: this one runs the
 	// cases whose index i has i mod Shards == Shard-1 (Shard is 1-based).
 	// Zero Shards runs every case. Cases counts this shard's cases.
 	Shard, Shards int
+}
+
+// Notable is one case worth a look that is not a finding, with what it
+// takes to reproduce it.
+type Notable struct {
+	Case     int                `json:"case"`
+	Seed     int64              `json:"seed"` // Generate(Seed) regenerates Scenario
+	Class    Class              `json:"class"`
+	Reason   string             `json:"reason,omitempty"`
+	Scenario *scenario.Scenario `json:"-"`
 }
 
 // Finding is one new signature: a fork-only deadlock, shrunk and recorded.
@@ -257,6 +271,12 @@ func (c *Campaign) count(r judged) {
 // vain, and is counted as a known finding here.
 func (c *Campaign) handle(ctx context.Context, r judged) {
 	c.count(r)
+	switch r.j.Class {
+	case ClassLogic, ClassHang, ClassError, ClassNoSig:
+		if c.cfg.OnNotable != nil {
+			c.cfg.OnNotable(Notable{Case: r.g, Seed: r.seed, Class: r.j.Class, Reason: r.j.Reason, Scenario: r.s})
+		}
+	}
 	if r.j.Class != ClassFinding || c.isRecorded(r.j.Key) || ctx.Err() != nil {
 		return
 	}

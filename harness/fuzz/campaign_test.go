@@ -36,8 +36,19 @@ type outcome struct {
 func campaign(t *testing.T, seed int64, cases int) (Summary, []outcome, string) {
 	t.Helper()
 	dir := t.TempDir()
-	c := New(Config{Seed: seed, Cases: cases, Runner: newRunner(t), Jobs: 2, Corpus: dir})
+	var notable []Notable
+	c := New(Config{Seed: seed, Cases: cases, Runner: newRunner(t), Jobs: 2, Corpus: dir,
+		OnNotable: func(n Notable) { notable = append(notable, n) }})
 	sum := c.Run(context.Background())
+	// Every case counted as worth a look was reported, with its scenario.
+	if want := sum.Logic + sum.Hangs + sum.Errors + sum.NoSig; len(notable) != want {
+		t.Errorf("%d notable cases reported, want %d (logic+hangs+errors+nosig)", len(notable), want)
+	}
+	for _, n := range notable {
+		if n.Scenario == nil || n.Seed != CaseSeed(seed, n.Case) {
+			t.Errorf("notable case %d: scenario %v, seed %d, want the case's seed %d", n.Case, n.Scenario != nil, n.Seed, CaseSeed(seed, n.Case))
+		}
+	}
 	var out []outcome
 	for _, f := range sum.Found {
 		out = append(out, outcome{f.Case, f.Key, f.Minimal.Hash()})
