@@ -20,28 +20,50 @@ type Evidence struct {
 type ThreadState struct {
 	Tid   int    `json:"tid"`
 	Comm  string `json:"comm"`
-	Op    string `json:"futex_op"` // hex, e.g. "0x189"
-	Uaddr string `json:"uaddr"`    // hex address of the futex word
+	Op    string `json:"futex_op"` // hex, e.g. "0x189"; "write" for a write to a pipe
+	Uaddr string `json:"uaddr"`    // hex address of the futex word; "pipe:[INODE]" for a write
 }
 
 // String says the proof in one line, e.g. "pid 1234: 1 thread, futex wait
 // op 0x189 (private, no timeout), no CPU time between two reads".
 func (e Evidence) String() string {
-	ops := map[string]bool{}
-	var list []string
+	ops, pipes := map[string]bool{}, map[string]bool{}
+	var list, pipeList []string
+	futexes, writers := 0, 0
 	for _, t := range e.Threads {
+		if t.Op == opPipeWrite {
+			writers++
+			if !pipes[t.Uaddr] {
+				pipes[t.Uaddr] = true
+				pipeList = append(pipeList, t.Uaddr)
+			}
+			continue
+		}
+		futexes++
 		if !ops[t.Op] {
 			ops[t.Op] = true
 			list = append(list, t.Op)
 		}
 	}
-	noun := "threads"
-	if len(e.Threads) == 1 {
-		noun = "thread"
+	var parts []string
+	if futexes > 0 {
+		parts = append(parts, fmt.Sprintf("%d %s, futex wait op %s (private, no timeout)", futexes, threads(futexes), strings.Join(list, ",")))
 	}
-	return fmt.Sprintf("pid %d: %d %s, futex wait op %s (private, no timeout), no CPU time between two reads",
-		e.Pid, len(e.Threads), noun, strings.Join(list, ","))
+	if writers > 0 {
+		parts = append(parts, fmt.Sprintf("%d %s writing to a full %s that only this process reads", writers, threads(writers), strings.Join(pipeList, ",")))
+	}
+	return fmt.Sprintf("pid %d: %s, no CPU time between two reads", e.Pid, strings.Join(parts, "; "))
 }
+
+func threads(n int) string {
+	if n == 1 {
+		return "thread"
+	}
+	return "threads"
+}
+
+// opPipeWrite is ThreadState.Op of a thread blocked writing to a pipe.
+const opPipeWrite = "write"
 
 // thread is one reading of one thread.
 type thread struct {
@@ -52,7 +74,8 @@ type thread struct {
 // Blocked proves, race-free, that every thread of pid waits forever: it reads
 // the thread set with each thread's state and run time, then each thread's
 // syscall, then the thread set, states and run times again. Every thread must
-// be in state S, in a private futex wait without timeout, with the thread set
+// be in state S, in a private futex wait without timeout (or in a write to a
+// pipe that no other process reads, see onlyReader), with the thread set
 // and the run times unchanged across the two readings. A thread that was woken
 // between the readings would have run, so the syscalls read in between were
 // current while nobody could wake them. Listing the threads and reading
@@ -65,6 +88,7 @@ func Blocked(pid int) (Evidence, bool, error) {
 		return Evidence{}, false, err
 	}
 	ev := Evidence{Pid: pid}
+	pipes := map[string]bool{}
 	for _, tid := range sortedTids(before) {
 		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/syscall", pid, tid))
 		if err != nil {
@@ -74,11 +98,21 @@ func Blocked(pid int) (Evidence, bool, error) {
 		if err != nil {
 			return Evidence{}, false, fmt.Errorf("pid %d tid %d: %w", pid, tid, err)
 		}
-		if !sc.foreverPrivate() {
+		if sc.foreverPrivate() {
+			ev.Threads = append(ev.Threads, ThreadState{Tid: tid, Comm: before[tid].comm,
+				Op: fmt.Sprintf("%#x", sc.Args[1]), Uaddr: fmt.Sprintf("%#x", sc.Args[0])})
+			continue
+		}
+		fd, ok := sc.writeFd()
+		if !ok {
 			return Evidence{}, false, nil
 		}
-		ev.Threads = append(ev.Threads, ThreadState{Tid: tid, Comm: before[tid].comm,
-			Op: fmt.Sprintf("%#x", sc.Args[1]), Uaddr: fmt.Sprintf("%#x", sc.Args[0])})
+		pipe, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%d", pid, fd))
+		if err != nil || !strings.HasPrefix(pipe, "pipe:[") {
+			return Evidence{}, false, nil // a file, a socket, a terminal: someone else may read it
+		}
+		pipes[pipe] = true
+		ev.Threads = append(ev.Threads, ThreadState{Tid: tid, Comm: before[tid].comm, Op: opPipeWrite, Uaddr: pipe})
 	}
 	after, ok, err := readThreads(pid)
 	if !ok || err != nil || len(after) != len(before) {
@@ -89,8 +123,66 @@ func Blocked(pid int) (Evidence, bool, error) {
 			return Evidence{}, false, nil
 		}
 	}
+	if len(pipes) > 0 && !onlyReader(pid, pipes) {
+		return Evidence{}, false, nil
+	}
 	ev.At = time.Now()
 	return ev, true, nil
+}
+
+// onlyReader reports whether no process but pid holds a read end of any of
+// pipes. Then a write blocked on one of them waits for pid itself to read,
+// and pid, every thread of which is blocked, never will: the case of a
+// thread stuck writing to a full pipe that its own process was to drain
+// after the fork. Processes whose descriptors cannot be read (another user's)
+// are passed over: a pipe reaches them only if this process's tree gave it.
+// forkfuzz's own end of a run's stdout and stderr is a reader, so a write to
+// those is never proved stuck.
+func onlyReader(pid int, pipes map[string]bool) bool {
+	procs, err := os.ReadDir("/proc")
+	if err != nil {
+		return false
+	}
+	for _, p := range procs {
+		other, err := strconv.Atoi(p.Name())
+		if err != nil || other == pid {
+			continue
+		}
+		dir := "/proc/" + p.Name() + "/fd/"
+		fds, err := os.ReadDir(dir)
+		if err != nil {
+			continue // gone, or not ours to read
+		}
+		for _, fd := range fds {
+			target, err := os.Readlink(dir + fd.Name())
+			if err != nil || !pipes[target] {
+				continue
+			}
+			info, err := os.ReadFile("/proc/" + p.Name() + "/fdinfo/" + fd.Name())
+			if err != nil {
+				return false // it holds the pipe: unknown which end, so assume a reader
+			}
+			if readable(info) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// readable reports whether an fdinfo's flags (octal) open it for reading:
+// O_RDONLY (0) or O_RDWR (2) in the access mode bits.
+func readable(fdinfo []byte) bool {
+	for _, line := range strings.Split(string(fdinfo), "\n") {
+		if v, ok := strings.CutPrefix(line, "flags:"); ok {
+			flags, err := strconv.ParseUint(strings.TrimSpace(v), 8, 64)
+			if err != nil {
+				return true
+			}
+			return flags&3 != 1 // not O_WRONLY
+		}
+	}
+	return true
 }
 
 // readThreads reads num_threads, then every thread's stat and schedstat. ok

@@ -29,6 +29,16 @@ func TestBlocked(t *testing.T) {
 		{"timeout", "l = threading.Lock(); l.acquire(); ready(); l.acquire(timeout=60)", false, 0},
 		{"sleep", "ready(); time.sleep(60)", false, 0},
 		{"pipe read", "import os; r, w = os.pipe(); ready(); os.read(r, 1)", false, 0},
+		// A thread stuck writing to a full pipe that only its own process
+		// reads, next to a deadlocked main thread: nobody will ever read.
+		{"pipe write, own reader", "import os; r, w = os.pipe(); l = threading.Lock(); l.acquire()\n" +
+			"threading.Thread(target=os.write, args=(w, b'x' * 300000)).start(); ready(); l.acquire()", true, 2},
+		// The same, but a child holds the read end too: it might read.
+		{"pipe write, other reader", "import os; r, w = os.pipe(); r2, w2 = os.pipe()\n" +
+			"if os.fork() == 0:\n    os.close(w2); os.read(r2, 1); os._exit(0)\n" +
+			"os.close(r2); l = threading.Lock(); l.acquire()\n" +
+			"threading.Thread(target=os.write, args=(w, b'x' * 300000)).start(); ready(); l.acquire()", false, 0},
+
 		{"churn", "l = threading.Lock(); l.acquire()\n" +
 			"def churn():\n    while True:\n        t = threading.Thread(target=lambda: None); t.start(); t.join()\n" +
 			"threading.Thread(target=churn, daemon=True).start(); ready(); l.acquire()", false, 0},
@@ -36,7 +46,7 @@ func TestBlocked(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			pre := "import sys, threading, time\ndef ready():\n    print('ready', flush=True)\n"
+			pre := "import os, sys, threading, time\ndef ready():\n    print('ready', flush=True)\n"
 			cmd := exec.Command(py, "-c", pre+tc.src)
 			out, err := cmd.StdoutPipe()
 			if err != nil {

@@ -71,3 +71,15 @@ func (s Syscall) foreverPrivate() bool {
 	}
 	return op&futexPrivate != 0 && s.Args[3] == 0
 }
+
+// writeNrs are this architecture's write(2) and writev(2): their first
+// argument is the file descriptor written to.
+var writeNrs = map[string][2]int{"amd64": {1, 20}, "arm64": {64, 66}}[runtime.GOARCH]
+
+// writeFd returns the descriptor s writes to, when s is a write or writev.
+func (s Syscall) writeFd() (int, bool) {
+	if s.Running || writeNrs == [2]int{} || (s.Nr != writeNrs[0] && s.Nr != writeNrs[1]) {
+		return 0, false
+	}
+	return int(s.Args[0]), true
+}
