@@ -69,6 +69,8 @@ func TestUsageErrors(t *testing.T) {
 		{"run", []string{"/nonexistent.yaml"}, "forkfuzz run: /nonexistent.yaml: no such file or directory"},
 		{"render", []string{"/nonexistent.yaml"}, "forkfuzz render: /nonexistent.yaml: no such file or directory"},
 		{"shrink", []string{"/nonexistent.yaml"}, "forkfuzz shrink: /nonexistent.yaml: no such file or directory"},
+		{"prove", []string{"/nonexistent.yaml"}, "forkfuzz prove: /nonexistent.yaml: no such file or directory"},
+		{"prove", []string{scen, "-o", filepath.Join(missing, "c.md")}, "forkfuzz prove: -o " + missing + "/c.md: folder " + missing + " does not exist"},
 		{"matrix", []string{"--python", "all", empty}, "forkfuzz matrix: " + empty + ": no *.yaml scenario files"},
 	}
 	for _, tt := range tests {

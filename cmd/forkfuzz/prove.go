@@ -55,10 +55,14 @@ func proveMain(args []string) int {
 		errorf("prove", "--runs, --jobs and --timeout must be positive")
 		return exitUsage
 	}
+	if err := checkOutput("-o", *out); err != nil {
+		errorf("prove", "%v", err)
+		return exitUsage
+	}
 	path := scenarioPath(files[0])
 	s, err := scenario.ParseFile(path)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
+		sayScenarioError("prove", err)
 		return exitUsage
 	}
 	if len(pythons) == 0 {
