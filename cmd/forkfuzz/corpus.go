@@ -23,8 +23,9 @@ Usage: forkfuzz corpus ls [--json] [DIR...]
 
 Lists the entries of each corpus folder (default corpus/): ID, resource kind,
 signature, and per Python version the recorded verdicts, as
-"fork:DL spawn:ok fs:ok" (DL deadlock, HANG, CRASH, ERR). A corrupt entry is
-reported by file name; the others are still listed.
+"fork:DL spawn:ok fs:ok" (DL deadlock, PH the parent deadlocked in its own
+fork, HANG, CRASH, ERR). A corrupt entry is reported by file name; the
+others are still listed.
 
 Exit code 0, 1 when an entry was corrupt, 2 for bad usage.`
 
@@ -200,7 +201,7 @@ func printCorpus(entries []*corpus.Entry) {
 		g := e.Meta.Signature
 		fmt.Fprintf(tw, "%s\t%s\t%s -> %s (%s)", e.ID, g.Kind, orDash(g.Held), g.Blocked, g.Where)
 		for _, v := range versions {
-			fmt.Fprint(tw, "\t"+verdictCell(e.Meta.Verdicts[v]))
+			fmt.Fprint(tw, "\t"+verdictCell(e.Meta.Verdicts[v], e.Meta.Signature.Where == "parent"))
 		}
 		fmt.Fprintln(tw)
 	}
@@ -208,13 +209,19 @@ func printCorpus(entries []*corpus.Entry) {
 	fmt.Println(plural(len(entries), "entry"))
 }
 
-// verdictCell is "fork:DL spawn:ok fs:ok", methods in report order.
-func verdictCell(per map[string]scenario.Verdict) string {
+// verdictCell is "fork:DL spawn:ok fs:ok", methods in report order; a fork
+// deadlock of an entry whose stuck process is the parent (in its own fork)
+// is PH, as in the matrix.
+func verdictCell(per map[string]scenario.Verdict, parentHang bool) string {
 	short := map[string]string{scenario.MethodFork: "fork", scenario.MethodSpawn: "spawn", scenario.MethodForkserver: "fs"}
 	var parts []string
 	for _, m := range scenario.Methods {
 		if v, ok := per[m]; ok {
-			parts = append(parts, short[m]+":"+shortVerdict(v))
+			cell := shortVerdict(v)
+			if m == scenario.MethodFork && v == scenario.Deadlock && parentHang {
+				cell = "PH"
+			}
+			parts = append(parts, short[m]+":"+cell)
 		}
 	}
 	if len(parts) == 0 {

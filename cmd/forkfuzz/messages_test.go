@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"github.com/forkfuzz/forkfuzz/harness/scenario"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -233,5 +234,17 @@ func TestWriteMatrixError(t *testing.T) {
 	err := writeMatrix(&matrix.Matrix{}, md, "", "")
 	if err == nil || strings.Count(err.Error(), "write "+md) != 1 {
 		t.Errorf("writeMatrix to a missing folder: %v, want one 'write %s'", err, md)
+	}
+}
+
+func TestVerdictCell(t *testing.T) {
+	per := map[string]scenario.Verdict{scenario.MethodFork: scenario.Deadlock, scenario.MethodSpawn: scenario.OK}
+	for _, tc := range []struct {
+		parent bool
+		want   string
+	}{{false, "fork:DL spawn:ok"}, {true, "fork:PH spawn:ok"}} {
+		if got := verdictCell(per, tc.parent); got != tc.want {
+			t.Errorf("verdictCell(parent=%v) = %q, want %q", tc.parent, got, tc.want)
+		}
 	}
 }
