@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"github.com/forkfuzz/forkfuzz/harness/scenario"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/forkfuzz/forkfuzz/harness/matrix"
 	"github.com/forkfuzz/forkfuzz/harness/python"
+	"github.com/forkfuzz/forkfuzz/harness/scenario"
 )
 
 // runTool runs the binary in dir and returns its exit code, stdout and
