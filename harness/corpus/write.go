@@ -166,7 +166,7 @@ func mergeMeta(dst *Meta, src Meta, overwrite bool) []string {
 // blanks, hence the trim).
 func encodeMeta(m Meta) ([]byte, error) {
 	m.Format = FormatVersion
-	m.Stack = trimLines(m.Stack)
+	m.Stack = threadID.ReplaceAllString(trimLines(m.Stack), "$1")
 	var b bytes.Buffer
 	enc := yaml.NewEncoder(&b)
 	enc.SetIndent(2)
@@ -178,6 +178,11 @@ func encodeMeta(m Meta) ([]byte, error) {
 	}
 	return b.Bytes(), nil
 }
+
+// threadID is a thread's address in a faulthandler header ("Thread
+// 0x00007f2c...  (most recent call first):"): different at every recording,
+// it would make every re-recorded meta differ in review for nothing.
+var threadID = regexp.MustCompile(`(?m)^((?:Current thread|Thread)) 0x[0-9a-fA-F]+`)
 
 func trimLines(s string) string {
 	if s == "" {
