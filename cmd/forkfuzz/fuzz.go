@@ -278,7 +278,7 @@ func (o *fuzzOutput) progress(c *fuzz.Campaign, done <-chan struct{}) {
 func (o *fuzzOutput) summary(seed int64, py python.Interpreter, s fuzz.Summary) {
 	if o.json {
 		found := s.Found
-		s.Found = nil // each was printed as it was found
+		s.Found = nil // each was printed as a finding record: left out here
 		o.enc.Encode(summaryRecord{Type: "summary", Seed: seed, Python: py.Version, Summary: s})
 		s.Found = found
 		return
@@ -289,7 +289,7 @@ func (o *fuzzOutput) summary(seed int64, py python.Interpreter, s fuzz.Summary) 
 	}
 	fmt.Printf("\nforkfuzz fuzz %s: seed %d, %d cases in %s, %d executions on Python %s\n",
 		state, seed, s.Cases, s.Elapsed.Round(time.Second), s.Executions, py.Version)
-	fmt.Printf("%d fork-only deadlocks, %d new signatures recorded (%d were in the corpus); %d logic deadlocks, %d hangs, %d errors, %d flakes\n",
+	fmt.Printf("%d fork-only deadlocks, %d new signatures recorded (the corpus held %d before); %d logic deadlocks, %d hangs, %d errors, %d flakes\n",
 		s.Findings, s.Signatures, s.InCorpus, s.Logic, s.Hangs, s.Errors, s.Flakes)
 	for _, msg := range s.Failures {
 		fmt.Printf("  failure: %s\n", msg)

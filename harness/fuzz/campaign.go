@@ -86,7 +86,7 @@ type Summary struct {
 	Failures   []string      `json:"failures,omitempty"`
 	Elapsed    time.Duration `json:"elapsed_ns"`
 	Stopped    bool          `json:"interrupted"`
-	Found      []Finding     `json:"found"`
+	Found      []Finding     `json:"found,omitempty"`
 }
 
 // CaseSeed derives case i's seed from the campaign seed (splitmix64), so
