@@ -185,6 +185,21 @@ func readable(fdinfo []byte) bool {
 	return true
 }
 
+// ThreadRuns returns the run time of every thread of pid, by thread id, when
+// every thread is asleep (state S); ok is false when one is not, or pid is
+// gone or a zombie. Two equal readings a moment apart mean nothing ran.
+func ThreadRuns(pid int) (runs map[int]uint64, ok bool) {
+	ts, ok, err := readThreads(pid)
+	if !ok || err != nil {
+		return nil, false
+	}
+	runs = make(map[int]uint64, len(ts))
+	for tid, t := range ts {
+		runs[tid] = t.run
+	}
+	return runs, true
+}
+
 // readThreads reads num_threads, then every thread's stat and schedstat. ok
 // is false when the process is gone, a zombie, a thread is not in S, or the
 // thread count disagrees with the listing.

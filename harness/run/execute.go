@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"sort"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -209,30 +208,11 @@ func asleep(w *watched) (map[int]uint64, bool) {
 		if st.State == 'Z' {
 			continue
 		}
-		dir := fmt.Sprintf("/proc/%d/task/", pid)
-		tasks, err := os.ReadDir(dir)
-		if err != nil {
+		threads, ok := proc.ThreadRuns(pid)
+		if !ok {
 			return nil, false
 		}
-		for _, t := range tasks {
-			tid, err := strconv.Atoi(t.Name())
-			if err != nil {
-				continue
-			}
-			b, err := os.ReadFile(dir + t.Name() + "/stat")
-			if err != nil {
-				return nil, false
-			}
-			if ts, err := proc.ParseStat(b); err != nil || ts.State != 'S' {
-				return nil, false
-			}
-			if b, err = os.ReadFile(dir + t.Name() + "/schedstat"); err != nil {
-				return nil, false
-			}
-			if runs[tid], err = proc.ParseSchedstat(b); err != nil {
-				return nil, false
-			}
-		}
+		maps.Copy(runs, threads)
 	}
 	return runs, true
 }
