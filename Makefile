@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin/forkfuzz
 PYTHONS ?= all
 
-.PHONY: build test unit scenarios replay run bench fuzz clean
+.PHONY: build test unit scenarios replay run bench fuzz pythons clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/forkfuzz
@@ -55,6 +55,12 @@ fuzz:
 		echo "== $$name ($$pkg) for $(FUZZTIME)"; \
 		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -timeout 0 $$pkg; \
 	done
+
+# The newest CPython of each minor from 3.13 that Debian unstable ships (binary
+# packages), unpacked into pyenv's versions folder where discovery finds them.
+# Quick and a no-op when they are already there; see .ci/install-pythons.
+pythons:
+	bash .ci/install-pythons
 
 clean:
 	rm -rf bin out
