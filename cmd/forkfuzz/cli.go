@@ -88,6 +88,7 @@ func startExecutor(ctx context.Context, on bool) (*executor.Pool, func()) {
 		return nil, func() {}
 	}
 	p := executor.NewPool(ctx)
+	p.Say = func(msg string) { fmt.Fprintln(os.Stderr, "forkfuzz: "+msg) }
 	return p, func() { p.Close() }
 }
 

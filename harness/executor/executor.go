@@ -100,6 +100,11 @@ var ErrStartupEnv = errors.New("executor: the case's start-up environment differ
 // Start starts a server for python with env as the environment its
 // interpreter starts with. Cancelling ctx closes it, like Close.
 func Start(ctx context.Context, python string, env []string) (*Server, error) {
+	return start(ctx, python, env, serverSource)
+}
+
+// start is Start with the server's source given (tests break it).
+func start(ctx context.Context, python string, env []string, source string) (*Server, error) {
 	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_SEQPACKET|syscall.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("executor %s: socketpair: %w", python, err)
@@ -120,7 +125,7 @@ func Start(ctx context.Context, python string, env []string) (*Server, error) {
 	// The source comes on stdin: `python -c` would differ from `python
 	// PROGRAM` in what it imports at start (3.13 imports linecache for -c).
 	cmd := exec.Command(python, "-")
-	cmd.Stdin = strings.NewReader(serverSource)
+	cmd.Stdin = strings.NewReader(source)
 	cmd.Env, cmd.Stdout, cmd.Stderr = env, outW, outW
 	cmd.ExtraFiles = []*os.File{theirs} // fd 3
 	// Its own group, so that a case's group kill never reaches it. When we
@@ -154,12 +159,31 @@ func Start(ctx context.Context, python string, env []string) (*Server, error) {
 	return s, nil
 }
 
-// ready waits for the server's "R PID" hello.
+// NotFreshError says that a server found, at its start, that a case it forks
+// would not start as `python PROGRAM` does on this interpreter (what it
+// hides and hands out differs from a fresh import): its cases must run in
+// fresh interpreters.
+type NotFreshError struct {
+	Python string
+	Why    string // the first difference found
+}
+
+func (e *NotFreshError) Error() string {
+	return fmt.Sprintf("executor %s: a forked case would not start as a fresh interpreter does (%s)", e.Python, e.Why)
+}
+
+// ready waits for the server's "R PID" hello, or "U PID WHY" (NotFreshError).
 func (s *Server) ready() error {
-	buf := make([]byte, 64)
+	buf := make([]byte, 4096)
 	s.conn.SetReadDeadline(time.Now().Add(30 * time.Second))
 	n, _, _, _, err := s.conn.ReadMsgUnix(buf, nil)
 	s.conn.SetReadDeadline(time.Time{})
+	if err == nil && bytes.HasPrefix(buf[:n], []byte("U ")) {
+		// It checked itself against a fresh interpreter and differs; it exits.
+		_, why, _ := strings.Cut(string(buf[2:n]), " ")
+		<-s.exited
+		return &NotFreshError{Python: s.Python, Why: why}
+	}
 	if err != nil || !bytes.HasPrefix(buf[:n], []byte("R ")) {
 		syscall.Kill(-s.Pid, syscall.SIGKILL)
 		<-s.exited

@@ -2,6 +2,7 @@ package executor
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 )
@@ -13,6 +14,10 @@ import (
 // closes every server too.
 type Pool struct {
 	ctx context.Context
+
+	// Say, when set, is told once per interpreter that its cases run in
+	// fresh interpreters, and why (see NotFreshError).
+	Say func(string)
 
 	mu      sync.Mutex
 	servers map[string]*entry
@@ -58,11 +63,19 @@ func (p *Pool) server(python string, env []string) (*Server, error) {
 		p.mu.Unlock()
 		e.once.Do(func() {
 			s, err := Start(p.ctx, python, env)
+			var notFresh *NotFreshError
+			if errors.As(err, &notFresh) && p.Say != nil {
+				p.Say(notFresh.Error() + ": running its fork-method cases fresh")
+			}
 			p.mu.Lock() // Servers reads e.s under the lock
 			e.s, e.err = s, err
 			p.mu.Unlock()
 		})
 		err := e.err
+		var notFresh *NotFreshError
+		if errors.As(err, &notFresh) {
+			return nil, err // for good: the entry stays, and so Say is told once
+		}
 		if err == nil {
 			if err = e.s.Err(); err == nil {
 				return e.s, nil

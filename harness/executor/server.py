@@ -19,7 +19,6 @@ import sys
 del sys.path[0]
 
 import faulthandler, multiprocessing, os, signal, threading  # noqa: E401,E402,F401
-import array, select, socket, time  # noqa: E401,E402  (already imported by the above)
 
 # What every fork case imports later on (argparse where it parses its
 # arguments; what `multiprocessing` imports when a fork-method Process
@@ -30,41 +29,78 @@ import array, select, socket, time  # noqa: E401,E402  (already imported by the 
 # in the same order: a case's sys.modules is always what a fresh
 # interpreter's would be. Not the Pool machinery: it pulls in random, whose
 # import registers an at-fork hook.
-_PRELOAD = ("argparse", "multiprocessing.popen_fork", "traceback")
+_PRELOAD = ("argparse", "multiprocessing.popen_fork", "traceback", "array", "select", "socket", "time")
 
 
-def _fresh_imports(names):
-    """For each name, the modules that importing it loads in this process as
-    it is now, in the order they end up in sys.modules: learnt in forked
-    children, one per name, all at once, each of which imports it and says."""
+def _fingerprint(before):
+    """What importing a module changed, as a fresh interpreter would see it,
+    in four lines: the modules it loaded in their sys.modules order; for every
+    module then loaded, a hash of its attribute names (a package gains one per
+    submodule); the number of atexit callbacks; and the attributes (MODULE:NAME)
+    it added to modules loaded before it, other than submodules."""
+    loaded = [m for m in sys.modules if m not in before]
+    attrs = ["%s=%x" % (m, hash(tuple(sorted(vars(mod))))) for m, mod in sorted(sys.modules.items())
+             if issubclass(type(mod), type(sys)) and m not in _OWN_MAIN]
+    atexit = sys.modules.get("atexit")
+    added = ["%s:%s" % (m, a) for m, names in before.items() if m in sys.modules
+             for a in sorted(set(vars(sys.modules[m])) - names) if "%s.%s" % (m, a) not in sys.modules]
+    return "\n".join([" ".join(loaded), " ".join(attrs), "%d" % (atexit._ncallbacks() if atexit else 0),
+                      " ".join(added)])
+
+
+def _attributes():
+    """Every module's attribute names, for _fingerprint's before (none for
+    what is not a module: 3.11's typing puts classes in sys.modules)."""
+    return {m: set(vars(mod)) if issubclass(type(mod), type(sys)) else set() for m, mod in list(sys.modules.items())}
+
+
+# The server's own __main__: a case gets a new one (see _run).
+_OWN_MAIN = ("__main__", "__mp_main__")
+
+
+def _in_children(names, setup):
+    """For each name, _fingerprint of importing it in a forked child of this
+    process after setup(): all children at once, each of which says."""
     children = {}
     for name in names:
         r, w = os.pipe()
         pid = os.fork()
         if pid == 0:
             try:
-                before = set(sys.modules)
+                setup()
+                before = _attributes()
                 __import__(name)
-                os.write(w, " ".join(m for m in sys.modules if m not in before).encode())
+                os.write(w, _fingerprint(before).encode())
             finally:
                 os._exit(0)
         os.close(w)
         children[name] = (pid, r)
-    loads = {}
+    prints = {}
     for name, (pid, r) in children.items():
         chunks = [os.read(r, 1 << 16)]
         while chunks[-1]:
             chunks.append(os.read(r, 1 << 16))
         os.close(r)
         os.waitpid(pid, 0)
-        loads[name] = b"".join(chunks).decode().split()
-    return loads
+        prints[name] = b"".join(chunks).decode()
+    return prints
+
+
+def _loads(prints):
+    """From fingerprints, the modules each import loads, in the order they end
+    up in sys.modules (a package after its submodules: the import system
+    moves a module to the end once its body has run)."""
+    return {name: fp.split("\n")[0].split() for name, fp in prints.items()}
 
 
 # For each module of the preload, what a fresh import of it alone loads
-# (itself last), learnt before the server imports any of them.
-_LOADS = _fresh_imports(sorted({m for loaded in _fresh_imports(_PRELOAD).values() for m in loaded}))
-_SHOWN = set(sys.modules)
+# (a package after its submodules), learnt before the server imports any of them.
+# _FRESH keeps everything else a fresh import of each changes, to check the
+# emulation against before serving (_check_fresh).
+_FRESH = _in_children(sorted({m for ms in _loads(_in_children(_PRELOAD, lambda: None)).values() for m in ms}),
+                      lambda: None)
+_LOADS = _loads(_FRESH)
+_SHOWN = _attributes()
 import atexit  # noqa: E402
 
 # Their one side effect outside their own modules: multiprocessing.util
@@ -85,7 +121,26 @@ try:
         __import__(_name)
 finally:
     atexit.register = _register
+import array, select, socket, time  # noqa: E401,E402  (ours, preloaded: 3.14's multiprocessing has no select)
 _PRELOADED = {name: sys.modules[name] for name in sys.modules if name not in _SHOWN}
+# What the preload added to modules a case starts with (3.14's importlib sets
+# _frozen_importlib.__file__): taken away from each case, and put back when
+# the case imports a module whose fresh import adds it.
+
+
+def _added():
+    added = {}
+    for m, names in _SHOWN.items():
+        module = sys.modules.get(m)
+        if m in _OWN_MAIN or not issubclass(type(module), type(sys)):
+            continue
+        for a in set(vars(module)) - names:
+            if "%s.%s" % (m, a) not in _PRELOADED:  # a submodule is _hide_preloaded's
+                added[(m, a)] = vars(module)[a]
+    return added
+
+
+_ADDED = _added()
 if set(_PRELOADED) != set(_LOADS) or not set(_AT_EXIT) <= set(_PRELOADED):
     raise SystemExit("forkfuzz executor: importing %s here loaded %s and registered atexit callbacks from %s; "
                      "in fresh children it loaded %s" % (", ".join(_PRELOAD), sorted(_PRELOADED), sorted(_AT_EXIT), sorted(_LOADS)))
@@ -93,13 +148,35 @@ if set(_PRELOADED) != set(_LOADS) or not set(_AT_EXIT) <= set(_PRELOADED):
 _BEFORE = set(sys.modules)
 import gc  # noqa: E402
 
-try:
-    # prctl: the server reaps its cases' orphans, and a case dies with the server.
-    import ctypes
 
-    _prctl = ctypes.CDLL(None, use_errno=True).prctl
-except Exception:
-    _prctl = None
+
+def _ctypes_leaves_no_fd():
+    """Whether importing ctypes opens no file descriptor: 3.14+'s libffi keeps
+    its own library open (static trampolines), and every case would inherit
+    that fd, which a fresh interpreter does not have. Learnt in a child."""
+    pid = os.fork()
+    if pid == 0:
+        before = set(os.listdir("/proc/self/fd"))
+        try:
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl
+        finally:
+            os._exit(0 if set(os.listdir("/proc/self/fd")) == before else 1)
+    return os.waitpid(pid, 0)[1] == 0
+
+
+_prctl = None
+if _ctypes_leaves_no_fd():
+    # prctl: the server reaps its cases' orphans, and a case dies with the
+    # server. Without it (see above) Go, the subreaper of every run, kills
+    # a case's group when its server dies.
+    try:
+        import ctypes
+
+        _prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except Exception:
+        pass
 # Our own extra modules, dropped from every case's sys.modules.
 _EXTRA = set(sys.modules) - _BEFORE
 
@@ -132,6 +209,12 @@ def _serve():
     # half as much memory. Not something a scenario can observe.
     gc.collect()
     gc.freeze()
+    # "U PID WHY": the emulation of a fresh interpreter does not hold here,
+    # and Go runs this interpreter's cases fresh; this server serves nothing.
+    differs = _check_fresh()
+    if differs:
+        sock.send(b"U %d %s" % (server, differs.encode()[:4000]))
+        return None
     sock.send(b"R %d" % server)
     while True:
         ready, _, _ = select.select([sock, wake_r], [], [])
@@ -261,14 +344,44 @@ def _become_case(request, fds, sock, pipes, server):
 
 def _hide_preloaded():
     """Make the case's modules those of a fresh interpreter: every preloaded
-    module leaves sys.modules (and its package's attributes), and
-    _Preloaded hands it out on import."""
+    module leaves sys.modules and its package's attributes (whatever the
+    order they were loaded in), and _Preloaded hands it out on import."""
     for name in _PRELOADED:
         del sys.modules[name]
         package, _, child = name.rpartition(".")
-        if package in sys.modules and child in vars(sys.modules[package]):
-            delattr(sys.modules[package], child)
+        parent = _PRELOADED.get(package) or sys.modules.get(package)
+        if parent is not None and vars(parent).get(child) is _PRELOADED[name]:
+            delattr(parent, child)
+    for module, attr in _ADDED:
+        vars(sys.modules[module]).pop(attr, None)
     sys.meta_path.insert(0, _Preloaded())
+
+
+def _check_fresh():
+    """Import each preloaded module in a child set up as a case is, and
+    compare what that changed with what a fresh import changed (_FRESH). A
+    difference means this interpreter's import system does something the
+    emulation does not: its cases must then run in fresh interpreters.
+    Returns the first difference, or ""."""
+    def as_case():
+        for name in _EXTRA:
+            sys.modules.pop(name, None)
+        _hide_preloaded()
+
+    emulated = _in_children(_LOADS, as_case)
+    for name in sorted(_LOADS):
+        want, got = _FRESH[name].split("\n"), emulated[name].split("\n")
+        if want[0] != got[0]:
+            return "import %s loads %s, fresh: %s" % (name, got[0] or "nothing", want[0] or "nothing")
+        if want[1] != got[1]:
+            differ = sorted(set(want[1].split()) ^ set(got[1].split()))
+            return "import %s leaves other attributes on %s than a fresh import" % (
+                name, ", ".join(sorted({d.split("=")[0] for d in differ})))
+        if want[2] != got[2]:
+            return "import %s registers %s atexit callbacks, fresh: %s" % (name, got[2], want[2])
+        if want[3] != got[3]:
+            return "import %s adds %s to modules loaded before it, fresh: %s" % (name, got[3] or "nothing", want[3] or "nothing")
+    return ""
 
 
 class _Preloaded:
@@ -283,6 +396,7 @@ class _Preloaded:
     def __init__(self):
         self._left = dict(_PRELOADED)
         self._specs = {name: module.__spec__ for name, module in _PRELOADED.items()}
+        self._getattr = {}
 
     def find_spec(self, name, path=None, target=None):
         if name not in self._left:
@@ -290,17 +404,34 @@ class _Preloaded:
         return sys.modules["_frozen_importlib"].ModuleSpec(name, self)
 
     def create_module(self, spec):
-        return self._left[spec.name]
+        # The import system looks up attributes on what we return; an
+        # executed module's __getattr__ (3.14's importlib.machinery imports
+        # warnings in it) must not answer, as a new module has none yet.
+        module = self._left[spec.name]
+        self._getattr[spec.name] = vars(module).pop("__getattr__", None)
+        return module
 
     def exec_module(self, module):
-        name = module.__name__
-        for dep in _LOADS[name][:-1]:  # what its body imported, loaded as it would have been
-            if dep in self._left and dep not in sys.modules:
-                sys.modules[dep] = self._handed(dep)
-                package, _, child = dep.rpartition(".")
-                if package in sys.modules:
-                    setattr(sys.modules[package], child, sys.modules[dep])
+        # The spec's name, not the module's: 3.15's math.integer is also
+        # _math_integer in sys.modules.
+        name = module.__spec__.name
+        if self._getattr.get(name) is not None:
+            module.__getattr__ = self._getattr[name]
+        # What its body imported, loaded as it would have been: all into
+        # sys.modules first, then each onto its package, which may come
+        # after its submodules in that order.
+        deps = [dep for dep in _LOADS[name] if dep != name and dep in self._left and dep not in sys.modules]
+        for dep in deps:
+            sys.modules[dep] = self._handed(dep)
+        for dep in deps:
+            package, _, child = dep.rpartition(".")
+            if package in sys.modules:
+                setattr(sys.modules[package], child, sys.modules[dep])
         self._handed(name)
+        for added in _FRESH[name].split("\n")[3].split():
+            key = tuple(added.split(":", 1))
+            if key in _ADDED and key[0] in sys.modules:
+                setattr(sys.modules[key[0]], key[1], _ADDED[key])
         if not self._left and self in sys.meta_path:
             sys.meta_path.remove(self)
 
@@ -318,11 +449,12 @@ def _run(program):
     uncaught exception is printed without our frames and exits 1."""
     ours = sys.modules["__main__"]  # made by the interpreter's start-up, like a fresh one's
     main = type(sys)("__main__")
-    if hasattr(ours, "__annotations__"):  # 3.8-3.13 give __main__ an empty one
+    if "__annotations__" in vars(ours):  # 3.8-3.13 give __main__ an empty one (3.14: made on access)
         main.__annotations__ = {}
     main.__builtins__ = sys.modules["builtins"]
     main.__file__ = program
-    main.__cached__ = None
+    if sys.version_info < (3, 15):  # 3.15 no longer sets it
+        main.__cached__ = None
     main.__loader__ = sys.modules["_frozen_importlib_external"].SourceFileLoader("__main__", program)
     with open(program, "rb") as f:
         code = compile(f.read(), program, "exec", dont_inherit=True)

@@ -1,6 +1,7 @@
 package run
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -20,10 +21,13 @@ func launch(x Execution, cmd *exec.Cmd, stdout, stderr *os.File) (int, func() (s
 	if x.Executor != nil && x.Method == "fork" {
 		c, err := x.Executor.Launch(x.Python, executor.Request{Program: x.Program, Args: cmd.Args[2:],
 			Dir: cmd.Dir, Env: cmd.Env, Stdout: stdout, Stderr: stderr})
-		if err != nil {
+		var notFresh *executor.NotFreshError
+		switch {
+		case err == nil:
+			return c.Pid, c.Wait, nil
+		case !errors.As(err, &notFresh): // else a fresh interpreter, below
 			return 0, nil, err
 		}
-		return c.Pid, c.Wait, nil
 	}
 	if err := startLocked(cmd); err != nil {
 		return 0, nil, err
