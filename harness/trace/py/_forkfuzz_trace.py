@@ -791,8 +791,21 @@ if _DIR:
         return "os.fork"
 
     def _snapshot():
+        # sys._current_frames() holds this very frame, whose locals hold the
+        # dict: a cycle that kept every thread's frames, and their locals,
+        # alive until the cyclic collector ran (a BytesIO with an exported
+        # buffer outlived its thread's use of it). Break it on every way out.
+        frames = None
+        try:
+            frames = sys._current_frames()
+            return _snapshot_of(frames)
+        finally:
+            if frames is not None:
+                frames.clear()
+            frames = None
+
+    def _snapshot_of(frames):
         me = _ident()
-        frames = sys._current_frames()
         names = {i: t.name for i, t in list(threading._active.items())}
         ats = {i: _at(f) for i, f in frames.items()}
         here = frames.get(me)

@@ -1,0 +1,91 @@
+package trace
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	pydisc "github.com/forkfuzz/forkfuzz/harness/python"
+)
+
+// intrusions are programs that are correct alone; tracing must neither
+// change what they do nor report what is not there. Each exits 0 when it
+// saw its own behaviour intact, so a traced run's exit code is the check.
+var intrusions = []struct {
+	name, script string
+	verdict      string
+}{
+	// The fork snapshot must not keep another thread's frames (and their
+	// locals) alive: with the collector off, a local dies with its frame.
+	{"frames-freed", `import gc, os, sys, threading, weakref
+gc.disable()
+class Buf(object):
+    pass
+ready, go = threading.Event(), threading.Event()
+refs = []
+def work():
+    b = Buf()
+    refs.append(weakref.ref(b))
+    ready.set()
+    go.wait()
+t = threading.Thread(target=work)
+t.start()
+ready.wait()
+pid = os.fork()
+if pid == 0:
+    os._exit(0)
+os.waitpid(pid, 0)
+go.set()
+t.join()
+if refs[0]() is not None:
+    sys.exit("the thread's frame outlived it")
+`, VerdictOK},
+}
+
+// TestIntrusion runs each program plain and traced on every interpreter
+// found: both must exit 0 with the expected verdict.
+func TestIntrusion(t *testing.T) {
+	for _, py := range everyPython(t) {
+		t.Run(py.Version, func(t *testing.T) {
+			for _, c := range intrusions {
+				t.Run(c.name, func(t *testing.T) {
+					script := filepath.Join(t.TempDir(), c.name+".py")
+					if err := os.WriteFile(script, []byte(c.script), 0o644); err != nil {
+						t.Fatal(err)
+					}
+					var stderr strings.Builder
+					rep, err := Run(context.Background(), Options{Argv: []string{py.Path, script}, Timeout: 60 * time.Second,
+						Stderr: &stderr})
+					if err != nil {
+						t.Fatal(err)
+					}
+					if rep.Verdict != c.verdict || rep.ExitCode != 0 {
+						t.Errorf("traced: verdict %s, exit %d; want %s, 0\n%s\n%s", rep.Verdict, rep.ExitCode, c.verdict,
+							stderr.String(), rep.Certificate)
+					}
+				})
+			}
+		})
+	}
+}
+
+// everyPython lists every interpreter found, one per version.
+func everyPython(t *testing.T) []pydisc.Interpreter {
+	t.Helper()
+	found, _ := pydisc.Discover(context.Background())
+	seen := map[string]bool{}
+	var out []pydisc.Interpreter
+	for _, in := range found {
+		if !seen[in.Version] {
+			seen[in.Version] = true
+			out = append(out, in)
+		}
+	}
+	if len(out) == 0 {
+		t.Skip("no Python found")
+	}
+	return out
+}
