@@ -1,11 +1,15 @@
 package proc
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -134,12 +138,21 @@ func Blocked(pid int) (Evidence, bool, error) {
 // pipes. Then a write blocked on one of them waits for pid itself to read,
 // and pid, every thread of which is blocked, never will: the case of a
 // thread stuck writing to a full pipe that its own process was to drain
-// after the fork. Processes whose descriptors cannot be read (another user's)
-// are passed over: a pipe reaches them only if this process's tree gave it.
-// forkfuzz's own end of a run's stdout and stderr is a reader, so a write to
-// those is never proved stuck.
+// after the fork. forkfuzz's own end of a run's stdout and stderr is a
+// reader, so a write to those is never proved stuck.
+//
+// A process whose descriptors cannot be read is not proof of absence: that
+// read fails on and off while a process execs (a shell exec'ing the pipe's
+// consumer), so it is read again a few times. Only one that stays unreadable
+// and either runs as another user or is older than pid is passed over (a
+// pipe reaches it only if pid's tree sent it one); any other makes the
+// answer no, and the next poll tries again.
 func onlyReader(pid int, pipes map[string]bool) bool {
 	procs, err := os.ReadDir("/proc")
+	if err != nil {
+		return false
+	}
+	self, err := ReadStat(pid)
 	if err != nil {
 		return false
 	}
@@ -148,26 +161,106 @@ func onlyReader(pid int, pipes map[string]bool) bool {
 		if err != nil || other == pid {
 			continue
 		}
-		dir := "/proc/" + p.Name() + "/fd/"
-		fds, err := os.ReadDir(dir)
-		if err != nil {
-			continue // gone, or not ours to read
-		}
-		for _, fd := range fds {
-			target, err := os.Readlink(dir + fd.Name())
-			if err != nil || !pipes[target] {
-				continue
-			}
-			info, err := os.ReadFile("/proc/" + p.Name() + "/fdinfo/" + fd.Name())
-			if err != nil {
-				return false // it holds the pipe: unknown which end, so assume a reader
-			}
-			if readable(info) {
+		switch holdsReader(other, pipes) {
+		case holdsNot:
+		case holdsRead:
+			return false
+		case holdsUnknown:
+			if !foreign(other, self.StartTime) {
 				return false
 			}
 		}
 	}
 	return true
+}
+
+const (
+	holdsNot = iota
+	holdsRead
+	holdsUnknown // its descriptors stayed unreadable
+)
+
+// unreadableTries and unreadableWait bound how long a process's
+// descriptors are read again before they count as unreadable.
+const (
+	unreadableTries = 5
+	unreadableWait  = 2 * time.Millisecond
+)
+
+// holdsReader says whether process other holds a read end of one of pipes.
+func holdsReader(other int, pipes map[string]bool) int {
+	dir := "/proc/" + strconv.Itoa(other) + "/fd/"
+	for try := 0; ; try++ {
+		if try > 0 {
+			time.Sleep(unreadableWait)
+		}
+		got, ok := readerIn(dir, other, pipes)
+		if ok {
+			return got
+		}
+		if try+1 == unreadableTries {
+			return holdsUnknown
+		}
+	}
+}
+
+// readerIn reads one process's descriptors once; ok is false when they
+// could not be read.
+func readerIn(dir string, other int, pipes map[string]bool) (int, bool) {
+	fds, err := readFds(dir)
+	if err != nil {
+		return holdsNot, gone(err)
+	}
+	for _, fd := range fds {
+		target, err := os.Readlink(dir + fd.Name())
+		if err != nil {
+			if gone(err) {
+				continue // closed since the listing
+			}
+			return holdsNot, false
+		}
+		if !pipes[target] {
+			continue
+		}
+		info, err := os.ReadFile("/proc/" + strconv.Itoa(other) + "/fdinfo/" + fd.Name())
+		if err != nil || readable(info) {
+			return holdsRead, true // holding the pipe, and which end is unknown: assume a reader
+		}
+	}
+	return holdsNot, true
+}
+
+// readFds lists a /proc/PID/fd directory; a variable so that a test can fail
+// it as an exec does.
+var readFds = os.ReadDir
+
+// gone reports whether err says the process or descriptor no longer exists.
+func gone(err error) bool {
+	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ESRCH)
+}
+
+// foreign reports whether pid, whose descriptors stay unreadable, is beyond
+// the reach of a pipe made by a process started at start: another user's,
+// or older than it. A process that is gone counts as foreign.
+func foreign(pid int, start uint64) bool {
+	st, err := ReadStat(pid)
+	if err != nil {
+		return true
+	}
+	if st.StartTime < start {
+		return true
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return gone(err)
+	}
+	uid := strconv.Itoa(os.Getuid())
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "Uid:"); ok {
+			return !slices.Contains(strings.Fields(v), uid)
+		}
+	}
+	return false
 }
 
 // readable reports whether an fdinfo's flags (octal) open it for reading:
