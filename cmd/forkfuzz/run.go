@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -111,8 +112,8 @@ func parseMethods(list []string) ([]string, error) {
 		return scenario.Methods, nil
 	}
 	for _, m := range list {
-		if m != scenario.MethodFork && m != scenario.MethodSpawn && m != scenario.MethodForkserver {
-			return nil, fmt.Errorf("unknown start method %q (want fork, spawn or forkserver)", m)
+		if !slices.Contains(scenario.AllMethods, m) {
+			return nil, fmt.Errorf("unknown start method %q (want %s)", m, strings.Join(scenario.AllMethods, ", "))
 		}
 	}
 	return list, nil
@@ -162,7 +163,13 @@ func plan(scenarios []*scenario.Scenario, pythons []python.Interpreter, methods 
 		}
 		for _, py := range pythons {
 			for _, m := range methods {
-				want, _ := s.Expected(py.Version, m)
+				used := ""
+				if m == scenario.MethodDefault {
+					if used, err = run.DefaultMethod(context.Background(), py.Path, os.Environ()); err != nil {
+						return nil, nil, err
+					}
+				}
+				want, _ := s.ExpectedUsed(py.Version, m, used)
 				for i := 0; i < f.runs; i++ {
 					execs = append(execs, run.Execution{Name: s.Name, Program: prog, Python: py.Path,
 						PythonVersion: py.Version, Method: m, Timeout: f.timeout, Executor: pool})

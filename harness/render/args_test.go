@@ -32,7 +32,8 @@ func TestProgramArguments(t *testing.T) {
 		{[]string{"--start-method", "spawn"}, 0, ""},
 		{[]string{"--start-method=forkserver"}, 0, ""},
 		{[]string{"--help"}, 0, "--start-method METHOD"},
-		{[]string{"--start-method", "thread"}, 2, "error: --start-method 'thread': want fork, spawn or forkserver"},
+		{[]string{"--start-method", "default"}, 0, ""},
+		{[]string{"--start-method", "thread"}, 2, "error: --start-method 'thread': want fork, spawn, forkserver or default"},
 		{[]string{"--start-method"}, 2, "error: --start-method needs a value"},
 		{[]string{"extra"}, 2, "error: unrecognized argument: extra"},
 	} {

@@ -281,7 +281,7 @@ def _result(exitcode):
 `
 
 const preludeArgs = `
-_USAGE = "usage: %s [--start-method fork|spawn|forkserver]" % os.path.basename(sys.argv[0])
+_USAGE = "usage: %s [--start-method fork|spawn|forkserver|default]" % os.path.basename(sys.argv[0])
 
 
 def _parse_args():
@@ -292,7 +292,8 @@ def _parse_args():
         arg = args.pop(0)
         if arg in ("-h", "--help"):
             print(_USAGE + "\n\n" + __doc__.splitlines()[0] + "\n\noptions:\n"
-                  "  --start-method METHOD  how multiprocessing starts the child (default: fork)")
+                  "  --start-method METHOD  how multiprocessing starts the child (default: fork;\n"
+                  "                         default: what this Python does unasked)")
             sys.exit(0)
         name, eq, value = arg.partition("=")
         if name != "--start-method":
@@ -301,9 +302,10 @@ def _parse_args():
             if not args:
                 _usage_error("--start-method needs a value")
             value = args.pop(0)
-        if value not in ("fork", "spawn", "forkserver"):
-            _usage_error("--start-method %r: want fork, spawn or forkserver" % value)
-        method = value
+        if value not in ("fork", "spawn", "forkserver", "default"):
+            _usage_error("--start-method %r: want fork, spawn, forkserver or default" % value)
+        # default: what this interpreter does when a program does not choose.
+        method = multiprocessing.get_start_method() if value == "default" else value
     return method
 
 

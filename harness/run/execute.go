@@ -27,6 +27,15 @@ func Execute(ctx context.Context, x Execution) Result {
 		r.Verdict, r.Reason = verdictError, "canceled: "+err.Error()
 		return r
 	}
+	if x.Method == scenario.MethodDefault {
+		used, err := DefaultMethod(ctx, x.Python, env)
+		if err != nil {
+			return failed(r, fmt.Errorf("run %s: %w", x.Name, err))
+		}
+		// The program gets the method itself: a corpus entry's frozen
+		// program may predate --start-method default.
+		x.Method, r.MethodUsed = used, used
+	}
 	dir, cleanup, err := guard.TempDir("forkfuzz-run-")
 	if err != nil {
 		return failed(r, fmt.Errorf("run %s: %w", x.Name, err))

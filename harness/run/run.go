@@ -22,7 +22,7 @@ type Execution struct {
 	Program       string        // path of the .py program
 	Python        string        // interpreter path
 	PythonVersion string        // e.g. "3.11.7", copied to the Result
-	Method        string        // start method: fork, spawn or forkserver
+	Method        string        // start method: fork, spawn, forkserver or default (see DefaultMethod)
 	Timeout       time.Duration // without proof, the run is a hang after this; 0 means DefaultTimeout
 	Env           []string      // extra KEY=VAL, applied last
 	Args          []string      // extra program arguments after --start-method METHOD
@@ -49,6 +49,7 @@ type Result struct {
 	Python        string           `json:"python"`
 	PythonVersion string           `json:"python_version"`
 	Method        string           `json:"method"`
+	MethodUsed    string           `json:"method_used,omitempty"` // for method default: the one the interpreter chose
 	Verdict       scenario.Verdict `json:"verdict"`
 	Where         string           `json:"where,omitempty"` // role of the stuck process: parent, child, worker, process
 	Proof         string           `json:"proof,omitempty"` // Evidence.String() of the stuck process

@@ -197,7 +197,7 @@ func blockNode(e Expect) *yaml.Node {
 		p.Style = yaml.DoubleQuotedStyle // as FORMAT.md writes ranges
 		add(n, "python", p)
 	}
-	for _, m := range Methods {
+	for _, m := range AllMethods {
 		if v, ok := e.Verdicts[m]; ok {
 			add(n, m, str(string(v)))
 		}

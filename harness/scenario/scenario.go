@@ -147,10 +147,18 @@ const (
 	MethodFork       = "fork"
 	MethodSpawn      = "spawn"
 	MethodForkserver = "forkserver"
+	// MethodDefault is what the interpreter does when the program does not
+	// choose: fork up to 3.13 on Linux, forkserver from 3.14. A run under it
+	// records the method actually used.
+	MethodDefault = "default"
 )
 
-// Methods lists every start method, in the order reports show them.
+// Methods lists the start methods run when none are asked for, in the order
+// reports show them.
 var Methods = []string{MethodFork, MethodSpawn, MethodForkserver}
+
+// AllMethods is Methods and MethodDefault: what --method and expect: accept.
+var AllMethods = []string{MethodFork, MethodSpawn, MethodForkserver, MethodDefault}
 
 // Expect is the expected verdict per start method, for the Python versions
 // that Python selects ("" selects every version).

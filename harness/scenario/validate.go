@@ -535,7 +535,7 @@ func (c *checker) expect() {
 			c.l.addField(path, "python", e.Pos, "%v", err)
 		}
 		if len(e.Verdicts) == 0 && !c.l.broken(path) {
-			c.l.add(path, e.Pos, "expect block names no start method (fork, spawn, forkserver)")
+			c.l.add(path, e.Pos, "expect block names no start method (fork, spawn, forkserver, default)")
 		}
 		methods := make([]string, 0, len(e.Verdicts))
 		for m := range e.Verdicts {
@@ -545,8 +545,8 @@ func (c *checker) expect() {
 		for _, m := range methods {
 			v := e.Verdicts[m]
 			switch {
-			case !contains(Methods, m):
-				c.l.addField(path, m, e.Pos, "unknown key %s in expect (allowed: python, %s)", quote(m), strings.Join(Methods, ", "))
+			case !contains(AllMethods, m):
+				c.l.addField(path, m, e.Pos, "unknown key %s in expect (allowed: python, %s)", quote(m), strings.Join(AllMethods, ", "))
 			case !knownVerdict(v):
 				c.l.addField(path, m, e.Pos, "unknown verdict %s for %s (want ok, deadlock, hang, crash or error)", quote(string(v)), m)
 			}

@@ -54,9 +54,9 @@ func TestValidate(t *testing.T) {
 		{"line separator in about", func(s *Scenario) { s.About = "a\u2028b" },
 			"about: about contains the control character U+2028 (only newline and tab are allowed)"},
 		{"no verdicts", func(s *Scenario) { s.Expect = []Expect{{Python: "3.12"}} },
-			"expect[0]: expect block names no start method (fork, spawn, forkserver)"},
+			"expect[0]: expect block names no start method (fork, spawn, forkserver, default)"},
 		{"unknown method", func(s *Scenario) { s.Expect = []Expect{{Verdicts: map[string]Verdict{"vfork": OK}}} },
-			`expect[0].vfork: unknown key "vfork" in expect (allowed: python, fork, spawn, forkserver)`},
+			`expect[0].vfork: unknown key "vfork" in expect (allowed: python, fork, spawn, forkserver, default)`},
 		{"wait for a child's signal", func(s *Scenario) {
 			s.Main = append(s.Main, Step{Op: OpWait, Event: "done"})
 			s.Main[2].Fork.Child = append(s.Main[2].Fork.Child, Step{Op: OpSignal, Event: "done"})
