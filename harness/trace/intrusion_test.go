@@ -43,6 +43,34 @@ t.join()
 if refs[0]() is not None:
     sys.exit("the thread's frame outlived it")
 `, VerdictOK},
+	// A thread stands on a write line when the parent forks: a hazard only
+	// when what it writes to has a buffered writer's lock.
+	{"write-stringio", writeAtFork("io.StringIO()", `"x"`), VerdictOK},
+	{"write-bytesio", writeAtFork("io.BytesIO()", `b"x"`), VerdictOK},
+	{"write-buffered", writeAtFork("open(os.devnull, 'wb')", `b"x"`), VerdictHazard},
+}
+
+// writeAtFork is a program whose thread is inside a call on a line that
+// writes to the object made by expr when the parent forks; the call blocks
+// in C (a raw lock), so that line is the thread's innermost frame.
+func writeAtFork(expr, data string) string {
+	return `import _thread, io, os, threading
+out = ` + expr + `
+gate = _thread.allocate_lock()
+gate.acquire()
+def work():
+    out.write(gate.acquire() and ` + data + `)
+t = threading.Thread(target=work)
+t.start()
+while not open("/proc/self/task/%d/syscall" % t.native_id).read().startswith("202 "):
+    pass  # until the thread waits in its futex (202), inside the write line
+pid = os.fork()
+if pid == 0:
+    os._exit(0)
+os.waitpid(pid, 0)
+gate.release()
+t.join()
+`
 }
 
 // TestIntrusion runs each program plain and traced on every interpreter

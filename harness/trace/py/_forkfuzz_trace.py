@@ -38,6 +38,7 @@ def chain():
 
 
 if _DIR:
+    import _io
     import _thread
     import faulthandler
     import threading
@@ -729,8 +730,11 @@ if _DIR:
         return out
 
     def _held_writers(me, names, frames):
-        """Threads inside print()/write(): they hold a buffered writer's lock,
-        which is not observable; the source line is the only hint."""
+        """Threads inside print()/write() on an object with a buffered
+        writer's lock (not observable itself). The line says which call it
+        is; the object it writes to, looked up in the frame, says whether
+        there is a lock at all: a StringIO, a BytesIO, a raw FileIO have
+        none."""
         out = []
         for o, f in frames.items():
             if o == me:
@@ -739,26 +743,87 @@ if _DIR:
                 with open(f.f_code.co_filename, "rb") as fh:
                     lines = fh.read().splitlines()
                 src = lines[f.f_lineno - 1] if 0 < f.f_lineno <= len(lines) else b""
+                src = src.decode("utf-8", "replace")
             except (OSError, IndexError):
                 continue
-            if any(w in src for w in (b"print(", b".write(", b".flush(", b".writelines(")):
-                if not _may_hold_writer(src):
-                    continue
-                at = _fmt(f)
-                out.append((None, _item("buffered-writer", o, "a buffered writer, written at " + at +
-                                        " (inferred from the stack)", o, names, {o: at}, at)))
+            w = _locked_writer(src, f)
+            if w is None:
+                continue
+            at = _fmt(f)
+            out.append((None, _item("buffered-writer", o, "a buffered writer (%s), written at %s "
+                                    "(inferred from the stack)" % (type(w).__name__, at), o, names, {o: at}, at)))
         return out
 
-    def _may_hold_writer(src):
-        """Whether a line that writes may hold a buffered writer's lock: not
-        when it writes to sys.stdout or sys.stderr (print() without file=)
-        and that stream has no buffered writer under it (PYTHONUNBUFFERED,
-        -u: a raw FileIO, which has no lock)."""
-        for name in ("stdout", "stderr"):
-            if (b"sys." + name.encode()) in src or (name == "stdout" and b"print(" in src and b"file=" not in src):
-                buf = getattr(getattr(sys, name, None), "buffer", None)
-                return buf is not None and type(buf).__name__ in ("BufferedWriter", "BufferedRandom")
-        return True
+    def _locked_writer(src, f):
+        """The object with a buffered writer's lock that line src of frame f
+        writes to, or None."""
+        for obj in _written(src, f):
+            if _has_lock(obj):
+                return obj
+        return None
+
+    def _written(src, f):
+        """The objects that the calls on line src write to: X in X.write(,
+        X.flush(, X.writelines(; file= of print(, else sys.stdout."""
+        objs = []
+        for call in (".write(", ".writelines(", ".flush("):
+            i = src.find(call)
+            while i >= 0:
+                objs.append(_lookup(_dotted_before(src, i), f))
+                i = src.find(call, i + 1)
+        i = src.find("print(")
+        while i >= 0:
+            if i == 0 or not (src[i - 1].isalnum() or src[i - 1] in "_."):
+                j = src.find("file=", i)
+                if j >= 0:
+                    k = j + 5
+                    while k < len(src) and (src[k].isalnum() or src[k] in "_."):
+                        k += 1
+                    objs.append(_lookup(src[j + 5:k], f))
+                else:
+                    objs.append(getattr(sys, "stdout", None))
+            i = src.find("print(", i + 1)
+        return [o for o in objs if o is not None]
+
+    def _dotted_before(src, i):
+        j = i
+        while j > 0 and (src[j - 1].isalnum() or src[j - 1] in "_."):
+            j -= 1
+        return src[j:i]
+
+    _NOTHING = object()
+
+    def _lookup(dotted, f):
+        """The value of a dotted name in frame f, read from dicts only (no
+        property or __getattr__ of the program's runs), or None."""
+        parts = dotted.split(".") if dotted else []
+        if not parts or not parts[0] or not (parts[0][0].isalpha() or parts[0][0] == "_"):
+            return None
+        name = parts[0]
+        try:
+            loc = f.f_locals
+        except Exception:
+            loc = {}
+        v = loc.get(name, _NOTHING)
+        if v is _NOTHING:
+            v = f.f_globals.get(name, _NOTHING)
+        if v is _NOTHING:
+            v = f.f_builtins.get(name, _NOTHING) if isinstance(f.f_builtins, dict) else _NOTHING
+        for attr in parts[1:]:
+            if v is _NOTHING or not attr:
+                return None
+            try:
+                d = object.__getattribute__(v, "__dict__")
+            except AttributeError:
+                return None
+            v = d.get(attr, _NOTHING)
+        return None if v is _NOTHING else v
+
+    def _has_lock(obj):
+        """Whether writing to obj takes a buffered writer's lock."""
+        if isinstance(obj, _io.TextIOWrapper):
+            obj = getattr(obj, "buffer", None)
+        return isinstance(obj, (_io.BufferedWriter, _io.BufferedRandom, _io.BufferedRWPair))
 
     def _logging_lock(me, names, ats):
         """logging._lock when logging was imported before us (an untracked RLock)."""
