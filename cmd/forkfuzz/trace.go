@@ -30,7 +30,8 @@ output to stderr; with -o the report goes to FILE and the program keeps its
 own stdout and stderr.
 
 Exit code: the program's own, except 1 when a deadlock was proved (or the run
-hung and was killed), and 2 for bad usage.`
+hung and was killed, or no process could be traced: python -I, -E and -S
+ignore the injected instrumentation), and 2 for bad usage.`
 
 func traceMain(args []string) int {
 	fs := newFlags("trace", traceUsage)

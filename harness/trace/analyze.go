@@ -73,7 +73,8 @@ func analyze(recs records, out outcome) *Report {
 		r.Certificate = fmt.Sprintf("The program was killed by signal %d.", out.exitCode-128)
 	case len(recs) == 0:
 		r.Verdict = VerdictError
-		r.Certificate = "No Python process loaded the trace instrumentation (not Python, or run with -S or -I)."
+		r.Certificate = "Not traced: no Python process loaded the trace instrumentation (not Python, or run with -I, -E " +
+			"or -S, which ignore the injected PYTHONPATH or sitecustomize); nothing was checked."
 	case len(r.Hazards) > 0:
 		r.Verdict = VerdictHazard
 		h := r.Hazards[0]
@@ -88,6 +89,9 @@ func analyze(recs records, out outcome) *Report {
 			r.ThreadsAtFork = r.Forks[0].alive()
 			r.DeprecationWarning = r.Forks[0].DeprecationWarning
 		}
+	}
+	if r.Verdict == VerdictError && r.ExitCode == 0 {
+		r.ExitCode = 1 // nothing was checked: a CI must not take it for a pass
 	}
 	if r.Verdict != VerdictOK && r.Verdict != VerdictError && len(r.ThreadsAtFork) == 0 && len(r.Forks) > 0 {
 		r.ThreadsAtFork = r.Forks[0].alive()

@@ -117,3 +117,26 @@ func everyPython(t *testing.T) []pydisc.Interpreter {
 	}
 	return out
 }
+
+// TestUntracedFailsLoudly: isolated mode (-I) and -E ignore the injected
+// PYTHONPATH, so nothing is traced: the verdict is error and the exit code
+// is never 0, even though the program itself exits 0.
+func TestUntracedFailsLoudly(t *testing.T) {
+	script := filepath.Join(t.TempDir(), "fine.py")
+	if err := os.WriteFile(script, []byte("print('fine')\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, py := range everyPython(t) {
+		for _, flag := range []string{"-I", "-E"} {
+			t.Run(py.Version+flag, func(t *testing.T) {
+				rep, err := Run(context.Background(), Options{Argv: []string{py.Path, flag, script}, Timeout: 60 * time.Second})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if rep.Verdict != VerdictError || rep.ExitCode == 0 {
+					t.Errorf("verdict %s, exit %d; want error, not 0", rep.Verdict, rep.ExitCode)
+				}
+			})
+		}
+	}
+}

@@ -25,7 +25,8 @@ type Report struct {
 	Child         string `json:"child"`    // FILE:LINE where the child (or the parent, in its fork) blocks
 	PythonVersion string `json:"python_version"`
 	// ExitCode is the program's own (128+N for signal N), or 1 when a
-	// deadlock was proved or the run hung and was killed.
+	// deadlock was proved, the run hung and was killed, or nothing could be
+	// traced (verdict error: never 0).
 	ExitCode           int            `json:"exit_code"`
 	Certificate        string         `json:"certificate"`
 	Forks              []ForkSnapshot `json:"forks"`
