@@ -8,9 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"syscall"
 )
 
 // The Python side, which must stay importable by 3.8 to 3.13: a small
@@ -85,8 +83,8 @@ func writeFiles(dir string, files map[string][]byte) error {
 }
 
 // withTrace returns env with pyDir first on PYTHONPATH, ahead of any
-// sitecustomize it shadows (ours runs that one too), FORKFUZZ_TRACE_DIR set,
-// and SIGUSR1's number (importing Python's signal module is slow on 3.8).
+// sitecustomize it shadows (ours runs that one too), and FORKFUZZ_TRACE_DIR
+// set.
 func withTrace(env []string, pyDir, traceDir string) []string {
 	out := make([]string, 0, len(env)+3)
 	path := pyDir
@@ -101,6 +99,5 @@ func withTrace(env []string, pyDir, traceDir string) []string {
 			out = append(out, kv)
 		}
 	}
-	return append(out, "PYTHONPATH="+path, "FORKFUZZ_TRACE_DIR="+traceDir,
-		"FORKFUZZ_TRACE_SIGNAL="+strconv.Itoa(int(syscall.SIGUSR1)))
+	return append(out, "PYTHONPATH="+path, "FORKFUZZ_TRACE_DIR="+traceDir)
 }

@@ -140,3 +140,50 @@ func TestUntracedFailsLoudly(t *testing.T) {
 		}
 	}
 }
+
+// TestOwnSIGUSR1: a program that handles SIGUSR1 itself (and forks with the
+// handler) never receives forkfuzz's stack request as a command, and the
+// report still has the stuck child's stack.
+func TestOwnSIGUSR1(t *testing.T) {
+	const src = `import multiprocessing as mp, os, signal, threading
+signal.signal(signal.SIGUSR1, lambda *a: os.write(2, b"program got SIGUSR1\n"))
+L = threading.Lock()
+held, done = threading.Event(), threading.Event()
+def holder():
+    with L:
+        held.set()
+        done.wait()
+def stuck_child():
+    with L:
+        pass
+if __name__ == "__main__":
+    threading.Thread(target=holder, daemon=True).start()
+    held.wait()
+    p = mp.get_context("fork").Process(target=stuck_child)
+    p.start()
+    p.join()
+`
+	script := filepath.Join(t.TempDir(), "own_usr1.py")
+	if err := os.WriteFile(script, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, py := range everyPython(t) {
+		t.Run(py.Version, func(t *testing.T) {
+			var stderr strings.Builder
+			rep, err := Run(context.Background(), Options{Argv: []string{py.Path, script}, Timeout: 60 * time.Second,
+				Stderr: &stderr})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.Verdict != VerdictDeadlock {
+				t.Errorf("verdict %s, want deadlock", rep.Verdict)
+			}
+			if strings.Contains(stderr.String(), "program got SIGUSR1") {
+				t.Errorf("the program's own SIGUSR1 handler ran:\n%s", stderr.String())
+			}
+			if !strings.Contains(rep.Stack, "stuck_child") {
+				t.Errorf("no stack of the stuck child:\n%s", rep.Stack)
+			}
+		})
+	}
+}

@@ -24,6 +24,7 @@ type record struct {
 	Argv       []string `json:"argv"`
 	Stdlib     string   `json:"stdlib"`
 	Unbuffered bool     `json:"unbuffered"`
+	Sig        int      `json:"sig"` // start and child: the signal that dumps the stacks
 
 	// fork
 	Thread  string      `json:"thread"`

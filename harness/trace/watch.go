@@ -180,13 +180,14 @@ func liveMembers(members map[int]proc.Stat) []int {
 
 // finish asks every live process for its Python stacks, then kills the tree.
 func finish(out *outcome, pgid int, live []int, traceDir string) {
+	sigs := dumpSignals(traceDir)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	for _, pid := range live {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if text := dumpStack(pid, traceDir); text != "" {
+			if text := dumpStack(pid, sigs[pid], traceDir); text != "" {
 				mu.Lock()
 				out.stacks[pid] = text
 				mu.Unlock()
@@ -200,12 +201,29 @@ func finish(out *outcome, pgid int, live []int, traceDir string) {
 	}
 }
 
-// dumpStack sends SIGUSR1 to pid, whose faulthandler (installed by the
+// dumpSignals reads, per pid, the signal its instrumentation chose for stack
+// dumps: a real-time signal that was free in that process, so that a
+// program's own SIGUSR1 (a server's log reopening) is never sent to it.
+func dumpSignals(traceDir string) map[int]syscall.Signal {
+	recs, _ := readRecords(traceDir) // what could be read
+	sigs := map[int]syscall.Signal{}
+	for pid, rs := range recs {
+		for _, r := range rs {
+			if (r.Ev == "start" || r.Ev == "child") && r.Sig > 0 {
+				sigs[pid] = syscall.Signal(r.Sig)
+				break
+			}
+		}
+	}
+	return sigs
+}
+
+// dumpStack sends sig to pid, whose faulthandler (installed by the
 // sitecustomize) writes every thread's stack to its own file, and waits until
-// the file has stopped growing. A process without a SIGUSR1 handler is left
-// alone: the signal would kill it.
-func dumpStack(pid int, traceDir string) string {
-	if !proc.HandlesSignal(pid, syscall.SIGUSR1) || syscall.Kill(pid, syscall.SIGUSR1) != nil {
+// the file has stopped growing. A process with no signal recorded, or
+// without a handler for it, is left alone: the signal would kill it.
+func dumpStack(pid int, sig syscall.Signal, traceDir string) string {
+	if sig == 0 || !proc.HandlesSignal(pid, sig) || syscall.Kill(pid, sig) != nil {
 		return ""
 	}
 	path := filepath.Join(traceDir, fmt.Sprintf("stack.%d.txt", pid))

@@ -12,7 +12,9 @@
 #   acquired / failed / released / reinit   what became of that attempt
 #   warning  the 3.12+ "multi-threaded, use of fork()" DeprecationWarning was shown
 #   error    the instrumentation itself failed (the program goes on)
-# SIGUSR1 dumps every thread's stack to FORKFUZZ_TRACE_DIR/stack.PID.txt.
+# The signal in "sig" of the start (or child) record, a real-time signal that
+# was free in the process, dumps every thread's stack to
+# FORKFUZZ_TRACE_DIR/stack.PID.txt.
 # chain() runs the sitecustomize that ours shadows, if any.
 import os
 import sys
@@ -71,11 +73,20 @@ if _DIR:
     _locks = WeakSet()
     _conns = WeakSet()
     _sems = WeakSet()
-    try:  # the Go side passes SIGUSR1's number: importing signal costs 10 ms on 3.8
-        _SIGUSR1 = int(os.environ["FORKFUZZ_TRACE_SIGNAL"])
-    except (KeyError, ValueError):
-        import signal
-        _SIGUSR1 = signal.SIGUSR1
+    _SIG = 0  # the stack-dump signal, chosen by _pick_signal
+
+    def _pick_signal():
+        """A real-time signal nobody in this process handles (the highest
+        free one): never one the program uses itself, as servers do SIGUSR1.
+        _signal is built in, and cheap to import (signal is not, on 3.8)."""
+        import _signal
+        for sig in range(_signal.SIGRTMAX, _signal.SIGRTMIN - 1, -1):
+            try:
+                if _signal.getsignal(sig) == _signal.SIG_DFL:
+                    return sig
+            except (OSError, ValueError):
+                continue
+        return 0
 
     # ---- output -------------------------------------------------------------
 
@@ -123,7 +134,8 @@ if _DIR:
         _fd_id = (st.st_dev, st.st_ino)
         _stack_fd = os.open(os.path.join(_DIR, "stack.%d.txt" % pid), flags, 0o644)
         # faulthandler keeps the fd number, not a reference: keep it open.
-        faulthandler.register(_SIGUSR1, file=_stack_fd, all_threads=True)
+        if _SIG:
+            faulthandler.register(_SIG, file=_stack_fd, all_threads=True)
         for fd in old:
             if fd >= 0:
                 os.close(fd)
@@ -942,7 +954,7 @@ if _DIR:
                 if not it["taken_at"] and it["id"] in byid:
                     it["taken_at"] = byid[it["id"]]["taken_at"]
             via = snap["rec"].get("via", "os.fork")
-            _emit("child", ppid=os.getppid(), seq=_seq, via=via,
+            _emit("child", ppid=os.getppid(), seq=_seq, via=via, sig=_SIG,
                   role="pool worker" if via == "pool" else "child", orphans=orphans)
         except Exception as e:
             _error("child", e)
@@ -1020,8 +1032,10 @@ if _DIR:
         return _orig(msg)
 
     def _install():
+        global _SIG
+        _SIG = _pick_signal()
         _open()
-        _emit("start", ppid=os.getppid(), version=sys.version.split()[0],
+        _emit("start", ppid=os.getppid(), sig=_SIG, version=sys.version.split()[0],
               argv=list(getattr(sys, "argv", [])), exe=sys.executable, stdlib=_STD,
               unbuffered=bool(os.environ.get("PYTHONUNBUFFERED")))
         threading.Lock = _TLock
