@@ -141,6 +141,24 @@ if __name__ == "__main__":
     t.join()
     p.join()
 `,
+	// A nested import: the thread holds the lock of ffmod_outer, taken at
+	// its own import line, and of ffmod_inner, taken inside ffmod_outer.
+	"module-nested": `import multiprocessing as mp, threading
+inside, done = threading.Event(), threading.Event()
+def importer():
+    import ffmod_outer  # HOLD
+def child():
+    import ffmod_outer  # CHILD
+if __name__ == "__main__":
+    t = threading.Thread(target=importer, name="importer")
+    t.start()
+    inside.wait()
+    p = mp.get_context("fork").Process(target=child)
+    p.start()  # FORK
+    done.set()
+    t.join()
+    p.join()
+`,
 	"executor": `import multiprocessing as mp, threading
 from concurrent.futures import ThreadPoolExecutor
 inside, done = threading.Event(), threading.Event()
@@ -293,6 +311,7 @@ var cases = []struct {
 	{"pool", want{verdict: "deadlock", where: "pool worker", resource: "lock", holder: "holder", hold: true, child: true, exit: 1, hazards: 2}},
 	{"sqlite", want{verdict: "deadlock", where: "child", resource: "sqlite", holder: "query", hold: true, child: true, exit: 1, hazards: 1}},
 	{"module", want{verdict: "deadlock", where: "child", resource: "module", holder: "importer", hold: true, child: true, exit: 1, hazards: 1}},
+	{"module-nested", want{verdict: "deadlock", where: "child", resource: "module", holder: "importer", hold: true, child: true, exit: 1, hazards: 2}},
 	{"executor", want{verdict: "deadlock", where: "child", resource: "executor", holder: "ThreadPoolExecutor-0_0", hold: true, child: true, exit: 1, hazards: 1}},
 	{"semaphore", want{verdict: "deadlock", where: "child", resource: "semaphore", holder: "holder", hold: true, child: true, exit: 1, hazards: 1}},
 	{"logic", want{verdict: "deadlock", where: "parent", child: true, exit: 1}},
@@ -496,8 +515,10 @@ func writeScript(t *testing.T, dir, name string) string {
 	if err := os.WriteFile(path, []byte(scripts[name]), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "ffmod_slow.py"), []byte(ffmodSlow), 0o644); err != nil {
-		t.Fatal(err)
+	for name, src := range map[string]string{"ffmod_slow": ffmodSlow, "ffmod_inner": ffmodSlow, "ffmod_outer": "import ffmod_inner\n"} {
+		if err := os.WriteFile(filepath.Join(dir, name+".py"), []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return path
 }

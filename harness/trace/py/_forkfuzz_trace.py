@@ -666,20 +666,36 @@ if _DIR:
             o = getattr(ml, "owner", None)
             if o is None or o == me:
                 continue
-            # Taken at: the frame that ran the import statement, just outside
-            # the importlib frames of the owner's stack.
-            taken, f, inside = "", frames.get(o), False
-            while f is not None:
-                frozen = f.f_code.co_filename.startswith("<frozen importlib")
-                if frozen:
-                    inside = True
-                elif inside:
-                    taken = _fmt(f)
-                    break
-                f = f.f_back
+            taken = _import_site(frames.get(o), name)
             out.append((ml, _item("module", id(ml), "import lock of module " + name,
                                   o, names, ats, taken)))
         return out
+
+    def _import_site(f, name):
+        """Where the owner's stack (innermost frame f) imported module name:
+        the frame just outside the importlib frames of the _find_and_load
+        that loads name. A nested import holds one lock per level, and each
+        is named at its own import statement (the outermost at the program's
+        import X), not at the innermost one; failing that, just outside the
+        innermost importlib frames."""
+        found = inside = False
+        first = ""
+        while f is not None:
+            c = f.f_code
+            if c.co_filename.startswith("<frozen importlib"):
+                inside = True
+                if c.co_name == "_find_and_load" and not found:
+                    try:
+                        found = f.f_locals.get("name") == name
+                    except Exception:
+                        pass
+            elif inside:
+                if found:
+                    return _fmt(f)
+                first = first or _fmt(f)
+                inside = False
+            f = f.f_back
+        return first
 
     def _held_semaphores(me, names, ats):
         out = []
