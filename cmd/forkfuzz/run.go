@@ -264,7 +264,11 @@ func resultLine(r run.Result, want scenario.Verdict, match bool) string {
 	if r.Reason != "" && r.Verdict != scenario.OK && r.Verdict != scenario.Deadlock {
 		extra = append(extra, r.Reason)
 	}
-	return fmt.Sprintf("%s  %-34s %-8s %-10s %-18s %s", status, r.Scenario, r.PythonVersion, r.Method, v, strings.Join(extra, ", "))
+	method := r.Method
+	if r.MethodUsed != "" && r.MethodUsed != r.Method {
+		method += "=" + r.MethodUsed // default=forkserver
+	}
+	return fmt.Sprintf("%s  %-34s %-8s %-18s %-18s %s", status, r.Scenario, r.PythonVersion, method, v, strings.Join(extra, ", "))
 }
 
 func indent(s, prefix string) string {

@@ -45,7 +45,9 @@ func (m *Matrix) state(r Row, python string) rowState {
 	forkStuck, otherStuck := false, false
 	for i, c := range m.Columns {
 		cell := r.Cells[i]
-		if c.Python != python || cell.Verdict == "" {
+		// The default column repeats fork's or forkserver's verdict (the
+		// method the interpreter chose): advice comes from the methods.
+		if c.Python != python || cell.Verdict == "" || c.Method == scenario.MethodDefault {
 			continue
 		}
 		s.ran = true
