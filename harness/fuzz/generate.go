@@ -73,11 +73,8 @@ func anyKinds() []interface{} {
 	return out
 }
 
-// Kinds whose take holds something, and those a holder may take again.
-var (
-	takeable  = map[scenario.Kind]bool{scenario.Lock: true, scenario.RLock: true, scenario.Condition: true, scenario.Semaphore: true, scenario.Queue: true, scenario.LoggingModule: true, scenario.MPLock: true}
-	reentrant = map[scenario.Kind]bool{scenario.RLock: true, scenario.Condition: true, scenario.LoggingModule: true}
-)
+// Kinds whose take holds something.
+var takeable = map[scenario.Kind]bool{scenario.Lock: true, scenario.RLock: true, scenario.Condition: true, scenario.Semaphore: true, scenario.Queue: true, scenario.LoggingModule: true, scenario.MPLock: true}
 
 func (b *builder) build() {
 	b.resources()

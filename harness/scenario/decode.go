@@ -348,8 +348,6 @@ func (d *decoder) fork(path string, n *yaml.Node) *Fork {
 	return f
 }
 
-var blockKeys = []string{"python", MethodFork, MethodSpawn, MethodForkserver}
-
 // expect decodes a map (one block for every version) or a list of blocks.
 func (d *decoder) expect(n *yaml.Node) []Expect {
 	if n.Kind == yaml.MappingNode {
