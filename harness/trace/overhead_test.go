@@ -6,9 +6,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/forkfuzz/forkfuzz/harness/proc"
 )
 
 // overheadScript: a few hundred thousand lock operations and a fork, the
@@ -99,4 +102,30 @@ func median(ds []time.Duration) time.Duration {
 	s := slices.Clone(ds)
 	slices.Sort(s)
 	return s[len(s)/2]
+}
+
+// TestIdlePolling: a program that sleeps changes nothing /proc shows, so
+// the poll backs off: a 3 s sleep is looked at about 50 times, not 300
+// (a fixed 10 ms poll). A slow machine only polls less.
+func TestIdlePolling(t *testing.T) {
+	script := filepath.Join(t.TempDir(), "idle.py")
+	if err := os.WriteFile(script, []byte("import time\ntime.sleep(3)\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var polls atomic.Int64
+	defer func(p func(int) (proc.Evidence, bool)) { prover = p }(prover)
+	real := prover
+	prover = func(pid int) (proc.Evidence, bool) {
+		polls.Add(1)
+		return real(pid)
+	}
+	py := everyPython(t)[0].Path // the interpreter itself: a pyenv shim's start-up would count
+	rep, err := Run(context.Background(), Options{Argv: []string{py, script}, Timeout: time.Minute})
+	if err != nil || rep.Verdict != VerdictOK {
+		t.Fatalf("traced run: %v %+v", err, rep)
+	}
+	t.Logf("%d polls in a 3 s sleep", polls.Load())
+	if n := polls.Load(); n > 150 {
+		t.Errorf("%d polls of an idle 3 s program, want at most 150", n)
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -17,8 +18,20 @@ import (
 	"github.com/forkfuzz/forkfuzz/harness/proc"
 )
 
+// Polling, adaptive as in harness/run: a block shows in /proc about 0.5 ms
+// after it happens, so the tree is polled every pollMin while it changes (a
+// process starts or ends, one changes state or thread count), and less often
+// the longer it stays as it was, up to pollMax: a long idle program is
+// looked at five times a second, and a deadlock is still proved at the first
+// poll after the block.
 const (
-	pollEvery = 10 * time.Millisecond  // a block shows in /proc within about 1 ms
+	pollMin = 2 * time.Millisecond
+	pollMax = 200 * time.Millisecond
+	// pollSlope: the interval grows by 1 ms per pollSlope of quiet.
+	pollSlope = 10
+)
+
+const (
 	dumpWait  = 300 * time.Millisecond // at most this long for one faulthandler dump
 	drainWait = 500 * time.Millisecond // for output pipes after the tree is gone
 	stderrCap = 256 << 10              // bytes of stderr kept for the warning scan
@@ -125,9 +138,11 @@ func poll(ctx context.Context, out *outcome, exited chan *os.ProcessState, trace
 	known := map[int]bool{pgid: true}
 	deadline := time.NewTimer(out.timeout)
 	defer deadline.Stop()
-	tick := time.NewTicker(pollEvery)
+	tick := time.NewTimer(pollMin)
 	defer tick.Stop()
 	rootGone, exitedCh := false, exited
+	var seen string // the tree as last polled
+	quietSince := time.Now()
 	for {
 		select {
 		case st := <-exitedCh:
@@ -147,6 +162,10 @@ func poll(ctx context.Context, out *outcome, exited chan *os.ProcessState, trace
 		for _, pid := range live {
 			known[pid] = true
 		}
+		if now, fp := time.Now(), fingerprint(members); fp != seen {
+			seen, quietSince = fp, now
+		}
+		tick.Reset(min(pollMin+time.Since(quietSince)/pollSlope, pollMax))
 		if out.timedOut || out.canceled {
 			finish(out, pgid, live, traceDir)
 			return
@@ -164,6 +183,22 @@ func poll(ctx context.Context, out *outcome, exited chan *os.ProcessState, trace
 			return
 		}
 	}
+}
+
+// fingerprint says what a poll can see change in the tree: its processes,
+// their states and thread counts.
+func fingerprint(members map[int]proc.Stat) string {
+	pids := make([]int, 0, len(members))
+	for pid := range members {
+		pids = append(pids, pid)
+	}
+	sort.Ints(pids)
+	var b strings.Builder
+	for _, pid := range pids {
+		st := members[pid]
+		fmt.Fprintf(&b, "%d %c %d;", pid, st.State, st.NumThreads)
+	}
+	return b.String()
 }
 
 // liveMembers lists the pids that are not zombies, sorted.
