@@ -118,6 +118,12 @@ func Blocked(pid int) (Evidence, bool, error) {
 		pipes[pipe] = true
 		ev.Threads = append(ev.Threads, ThreadState{Tid: tid, Comm: before[tid].comm, Op: opPipeWrite, Uaddr: pipe})
 	}
+	// Who else reads the pipes is read before the second reading too: a
+	// reader that drained the pipe (and left) while it was read would have
+	// woken the writer, and the second reading would see it ran.
+	if len(pipes) > 0 && !onlyReader(pid, pipes) {
+		return Evidence{}, false, nil
+	}
 	after, ok, err := readThreads(pid)
 	if !ok || err != nil || len(after) != len(before) {
 		return Evidence{}, false, err
@@ -126,9 +132,6 @@ func Blocked(pid int) (Evidence, bool, error) {
 		if b, found := before[tid]; !found || b.run != a.run {
 			return Evidence{}, false, nil
 		}
-	}
-	if len(pipes) > 0 && !onlyReader(pid, pipes) {
-		return Evidence{}, false, nil
 	}
 	ev.At = time.Now()
 	return ev, true, nil
