@@ -277,7 +277,7 @@ func deadlock(r *Report, recs records, out outcome, index map[forkKey]int, stdli
 		if pick != out.root {
 			r.Where = "process"
 		}
-		r.Child = stuckAt(out.stacks[pick], stdlib)
+		r.Child = stuckAt(out.stacks[pick], stdlib, "")
 		r.Certificate = fmt.Sprintf("Deadlock (proved) in pid %d at %s, with no fork that left a resource held: "+
 			"a deadlock of the program's own logic, which spawn would not cure. Proof: %s.", pick, orUnknown(r.Child), proof)
 		return
@@ -289,7 +289,7 @@ func deadlock(r *Report, recs records, out outcome, index map[forkKey]int, stdli
 			h = &r.Hazards[i]
 		}
 	}
-	childAt := stuckAt(out.stacks[pick], stdlib)
+	childAt := stuckAt(out.stacks[pick], stdlib, forkSite(r.Forks, index, c))
 	if h != nil && h.ChildAt != "" {
 		childAt = h.ChildAt
 	}
@@ -350,7 +350,7 @@ func parentDeadlock(r *Report, f record, dump, stdlib, proof string) {
 		"at %s when the parent (pid %d) forked at %s; the parent blocks in the fork itself at %s: an at-fork hook "+
 		"takes the same resource, which %s never releases (stuck at %s). Proof: %s.",
 		h.What, h.Resource, orUnknown(h.TakenAt), h.Holder, orUnknown(h.HolderAt), f.PID, f.Site, f.Site,
-		h.Holder, orUnknown(stuckAt(dump, stdlib)), proof)
+		h.Holder, orUnknown(stuckAt(dump, stdlib, "")), proof)
 }
 
 func forkSite(forks []ForkSnapshot, index map[forkKey]int, c record) string {

@@ -126,9 +126,12 @@ func (rs records) first(pid int, ev string) (record, bool) {
 // stuckAt reads a faulthandler dump ("File "x.py", line 9 in f" lines,
 // innermost first, one block per thread) and returns the innermost frame of
 // user code of the first thread that has one, skipping the standard library
-// under stdlib; failing that, the first frame.
-func stuckAt(dump, stdlib string) string {
-	first := ""
+// under stdlib; failing that, the first frame. A child's frame at forkAt,
+// where its parent forked, is not where it blocks: below it, the innermost
+// frame is. A frame in a library (site-packages) is given with the
+// program's line that called it.
+func stuckAt(dump, stdlib, forkAt string) string {
+	var frames []string // innermost first
 	for _, line := range strings.Split(dump, "\n") {
 		file, rest, ok := strings.Cut(strings.TrimPrefix(strings.TrimSpace(line), `File "`), `", line `)
 		if !ok {
@@ -138,14 +141,35 @@ func stuckAt(dump, stdlib string) string {
 		if _, err := strconv.Atoi(num); err != nil {
 			continue
 		}
-		if first == "" {
-			first = file + ":" + num
-		}
-		if isUser(file, stdlib) {
-			return file + ":" + num
-		}
+		frames = append(frames, file+":"+num)
 	}
-	return first
+	if len(frames) == 0 {
+		return ""
+	}
+	for i, at := range frames {
+		file, _, _ := strings.Cut(at, ":")
+		if !isUser(file, stdlib) {
+			continue
+		}
+		if at == forkAt && i > 0 {
+			// The child's outer frames are the parent's, up to its fork: a
+			// child that blocks in the standard library below them (a pool
+			// worker flushing sys.stderr at exit) blocks there, not at
+			// the fork.
+			return frames[0]
+		}
+		if strings.Contains(file, "-packages") {
+			// Inside a library: name the program's line that called it too.
+			for _, out := range frames[i+1:] {
+				f, _, _ := strings.Cut(out, ":")
+				if isUser(f, stdlib) && !strings.Contains(f, "-packages") {
+					return at + " (called from " + out + ")"
+				}
+			}
+		}
+		return at
+	}
+	return frames[0]
 }
 
 // isUser tells the program's own files from the standard library's.
