@@ -100,7 +100,7 @@ func addScenario(ctx context.Context, s *scenario.Scenario, ins []python.Interpr
 	for _, in := range ins {
 		for _, m := range scenario.Methods {
 			xs = append(xs, run.Execution{Name: s.Name, Program: prog, Python: in.Path,
-				PythonVersion: in.Version, Method: m, Timeout: 10 * time.Second})
+				PythonVersion: in.Key(), Method: m, Timeout: 10 * time.Second})
 		}
 	}
 	rs := run.ExecuteAll(ctx, xs, jobs, nil)
@@ -122,7 +122,7 @@ func addScenario(ctx context.Context, s *scenario.Scenario, ins []python.Interpr
 		return false, nil
 	}
 	for i, r := range rs {
-		e.Record(replayKey(ins[i/len(scenario.Methods)]), r.Method, r.Verdict)
+		e.Record(ins[i/len(scenario.Methods)].Key(), r.Method, r.Verdict)
 	}
 	id, err := corpus.Write(dst, e)
 	if err == nil {

@@ -115,7 +115,7 @@ func fuzzMain(args []string) int {
 		Shard: shard, Shards: shards})
 	if !f.json {
 		fmt.Fprintf(os.Stderr, "forkfuzz fuzz: seed %d, budget %s, Python %s (%s), %d jobs, corpus %s\n",
-			f.seed, f.budget, py.Version, py.Path, f.jobs, f.corpus)
+			f.seed, f.budget, py.Key(), py.Path, f.jobs, f.corpus)
 	}
 	done := make(chan struct{})
 	var wg sync.WaitGroup
@@ -279,7 +279,7 @@ func (o *fuzzOutput) summary(seed int64, py python.Interpreter, s fuzz.Summary) 
 	if o.json {
 		found := s.Found
 		s.Found = nil // each was printed as a finding record: left out here
-		o.enc.Encode(summaryRecord{Type: "summary", Seed: seed, Python: py.Version, Summary: s})
+		o.enc.Encode(summaryRecord{Type: "summary", Seed: seed, Python: py.Key(), Summary: s})
 		s.Found = found
 		return
 	}
@@ -288,7 +288,7 @@ func (o *fuzzOutput) summary(seed int64, py python.Interpreter, s fuzz.Summary) 
 		state = "interrupted"
 	}
 	fmt.Printf("\nforkfuzz fuzz %s: seed %d, %d cases in %s, %d executions on Python %s\n",
-		state, seed, s.Cases, s.Elapsed.Round(time.Second), s.Executions, py.Version)
+		state, seed, s.Cases, s.Elapsed.Round(time.Second), s.Executions, py.Key())
 	fmt.Printf("%d fork-only deadlocks, %d new signatures recorded (the corpus held %d before); %d logic deadlocks, %d hangs, %d errors, %d flakes\n",
 		s.Findings, s.Signatures, s.InCorpus, s.Logic, s.Hangs, s.Errors, s.Flakes)
 	for _, msg := range s.Failures {

@@ -15,6 +15,7 @@ import (
 	"github.com/forkfuzz/forkfuzz/harness/python"
 	"github.com/forkfuzz/forkfuzz/harness/replay"
 	"github.com/forkfuzz/forkfuzz/harness/run"
+	"github.com/forkfuzz/forkfuzz/harness/scenario"
 )
 
 func init() {
@@ -31,8 +32,17 @@ the same minor). A difference is a failure, one line naming the entry, Python
 version and method, classified: fixed (recorded deadlock under fork, now ok),
 regressed (recorded ok, now deadlock), flaky (--runs disagree) or changed.
 
-A version with nothing recorded is new: reported, not a failure, and recorded
-in the entry's meta only with --update (never implied). An entry that does not
+A minor with nothing recorded for a case (a new Python release) is compared
+with the nearest older recorded minor instead, and the case is unchanged
+(passes), or fixed in, broke in or changed in the new minor: a failure naming
+both versions. The summary says, per such minor, what it was compared with
+and the counts. A case with no older minor recorded either is new: reported,
+not a failure.
+
+--update records the verdicts of those minors (and of new patch releases) in
+the entry's meta; it is never implied. It never records an error or a hang
+unless --update-allow names it (each is shown with its reason instead), nor a
+difference from what the same minor recorded. An entry that does not
 load is unreadable: each problem is reported by file name, the others replay,
 and it is counted apart from the cases: "11 passed, 1 failed, 2 unreadable
 entries" (--json prints one object with status "unreadable" per entry, JUnit
@@ -52,6 +62,7 @@ type replayFlags struct {
 	json    bool
 	shard   string
 	update  bool
+	allow   listFlag
 	jobs    int
 	timeout time.Duration
 	verbose bool
@@ -68,7 +79,8 @@ func replayMain(args []string) int {
 	fs.StringVar(&f.junit, "junit", "", "write a JUnit XML report to `FILE`")
 	fs.BoolVar(&f.json, "json", false, "print one JSON object per case (the summary goes to stderr)")
 	fs.StringVar(&f.shard, "shard", "", "replay only shard `k/n` of the entries (by ID hash)")
-	fs.BoolVar(&f.update, "update", false, "record verdicts for Python versions not recorded yet")
+	fs.BoolVar(&f.update, "update", false, "record verdicts for Python versions not recorded yet (never an error or hang; see --update-allow)")
+	fs.Var(&f.allow, "update-allow", "with --update, record these `verdicts` too: error, hang (comma-separated)")
 	fs.IntVar(&f.jobs, "jobs", runtime.NumCPU(), "executions in parallel")
 	fs.DurationVar(&f.timeout, "timeout", 10*time.Second, "give up on an execution without proof after `DUR` (verdict hang)")
 	fs.BoolVar(&f.exec, "executor", true, executorUsage)
@@ -85,6 +97,11 @@ func replayMain(args []string) int {
 	}
 	if f.runs < 1 || f.jobs < 1 || f.timeout <= 0 {
 		errorf("replay", "--runs, --jobs and --timeout must be positive")
+		return exitUsage
+	}
+	allow, err := parseUpdateAllow(f.allow, f.update)
+	if err != nil {
+		errorf("replay", "%v", err)
 		return exitUsage
 	}
 	// The report is written after every case ran: a path that cannot take
@@ -125,11 +142,31 @@ func replayMain(args []string) int {
 	defer stopExecutor()
 	opts := replay.Options{Pythons: pythons, Methods: methods, Runs: f.runs, Jobs: f.jobs, Timeout: f.timeout, Executor: pool}
 	cases := replay.Plan(entries, opts)
-	return replayReport(ctx, cases, loadErrs, opts, f)
+	return replayReport(ctx, cases, loadErrs, opts, f, replay.UpdateOptions{Allow: allow})
 }
 
-// replayKey is the verdicts key of an interpreter (replay.VersionKey).
-func replayKey(in python.Interpreter) string { return replay.VersionKey(in) }
+// parseUpdateAllow reads --update-allow: verdicts of replay.Unsure only, and
+// only with --update, which it qualifies (it never implies it).
+func parseUpdateAllow(list []string, update bool) ([]scenario.Verdict, error) {
+	if len(list) == 0 {
+		return nil, nil
+	}
+	if !update {
+		return nil, fmt.Errorf("--update-allow needs --update")
+	}
+	var names []string
+	for _, v := range replay.Unsure {
+		names = append(names, string(v))
+	}
+	var out []scenario.Verdict
+	for _, v := range list {
+		if !slices.Contains(names, v) {
+			return nil, fmt.Errorf("--update-allow: %q is not one of %s (other verdicts are recorded anyway)", v, strings.Join(names, ", "))
+		}
+		out = append(out, scenario.Verdict(v))
+	}
+	return out, nil
+}
 
 // loadCorpora loads every folder; each problem of a bad entry is printed by
 // file. A folder that cannot be read is a usage error (ok false).
@@ -153,7 +190,7 @@ func loadCorpora(cmd string, dirs []string) ([]*corpus.Entry, []error, bool) {
 
 // replayReport runs the cases, printing each as it is known, then updates,
 // writes the JUnit report and prints the summary.
-func replayReport(ctx context.Context, cases []*replay.Case, loadErrs []error, opts replay.Options, f replayFlags) int {
+func replayReport(ctx context.Context, cases []*replay.Case, loadErrs []error, opts replay.Options, f replayFlags, uo replay.UpdateOptions) int {
 	var mu sync.Mutex
 	done, failed := 0, 0
 	tty := !f.json && isTerminal(os.Stderr)
@@ -202,7 +239,7 @@ func replayReport(ctx context.Context, cases []*replay.Case, loadErrs []error, o
 		fmt.Fprintf(os.Stderr, "forkfuzz replay: interrupted after %d of %d cases\n", done, len(cases))
 		code = exitMismatch
 	}
-	summary(cases, wall, f.update && err == nil)
+	summary(cases, wall, f.update && err == nil, uo)
 	if f.junit != "" {
 		if err := replay.WriteJUnit(f.junit, cases, loadErrs); err != nil {
 			errorf("replay", "%v", err)
@@ -215,6 +252,9 @@ func replayReport(ctx context.Context, cases []*replay.Case, loadErrs []error, o
 	out := os.Stdout
 	if f.json {
 		out = os.Stderr // stdout stays one JSON object per line
+	}
+	for _, nm := range replay.NewMinors(cases) {
+		fmt.Fprintf(out, "forkfuzz replay: %s\n", nm)
 	}
 	fmt.Fprintln(out, summaryLine(countPassed(cases), failed, countNew(cases), len(bad)))
 	return code
@@ -240,7 +280,7 @@ func summaryLine(passed, failed, fresh, unreadable int) string {
 
 // summary prints timing, and records the new versions with update, on
 // stderr. The new cases left unrecorded are counted in the summary line.
-func summary(cases []*replay.Case, wall time.Duration, update bool) {
+func summary(cases []*replay.Case, wall time.Duration, update bool, uo replay.UpdateOptions) {
 	var sumMS float64
 	for _, c := range cases {
 		for _, r := range c.Results {
@@ -251,17 +291,20 @@ func summary(cases []*replay.Case, wall time.Duration, update bool) {
 	if !update {
 		return
 	}
-	n, errs := replay.Update(cases)
+	n, held, errs := replay.Update(cases, uo)
 	for _, err := range errs {
 		errorf("replay", "update: %v", err)
 	}
 	if n > 0 {
 		fmt.Fprintf(os.Stderr, "forkfuzz replay: recorded %s (--update)\n", plural(n, "new verdict"))
 	}
+	for _, c := range held {
+		fmt.Fprintf(os.Stderr, "forkfuzz replay: not recorded (--update-allow %s records it): %s\n", c.Got, c.WhyHeld())
+	}
 }
 
-// countNew counts the new cases (no verdict recorded for their version)
-// that --update did not record.
+// countNew counts the new cases (no verdict recorded for their minor nor an
+// older one) that --update did not record.
 func countNew(cases []*replay.Case) int {
 	n := 0
 	for _, c := range cases {
@@ -272,10 +315,12 @@ func countNew(cases []*replay.Case) int {
 	return n
 }
 
+// countPassed counts the cases that matched: what was recorded, or for a
+// new minor what the older one recorded.
 func countPassed(cases []*replay.Case) int {
 	n := 0
 	for _, c := range cases {
-		if c.Status == replay.Pass {
+		if c.Status == replay.Pass || c.Status == replay.Unchanged {
 			n++
 		}
 	}
@@ -301,27 +346,36 @@ func caseLine(c *replay.Case) string {
 		// not "NEW ... fork: new: not recorded".
 		return fmt.Sprintf("NEW   %s", strings.Replace(c.Reason, ": new: ", ": ", 1))
 	}
-	return fmt.Sprintf("PASS  %s %-26s %-9s %4.0f ms", c.Entry.ID, c.Name(), c.Got, ms)
+	line := fmt.Sprintf("PASS  %s %-26s %-9s %4.0f ms", c.Entry.ID, c.Name(), c.Got, ms)
+	if c.Status == replay.Unchanged {
+		line += "  unchanged since " + c.ComparedWith
+	}
+	return line
 }
 
 // replayRecord is what --json prints for one case.
 type replayRecord struct {
-	ID         string       `json:"id"`
-	Python     string       `json:"python"`
-	Version    string       `json:"python_version"`
-	Method     string       `json:"method"`
-	Recorded   string       `json:"recorded,omitempty"`
-	RecordedOn string       `json:"recorded_on,omitempty"`
-	Got        string       `json:"got,omitempty"`
-	Status     string       `json:"status"`
-	Reason     string       `json:"reason,omitempty"`
-	Errors     []string     `json:"errors,omitempty"` // an unreadable entry's problems, each naming its file
-	Results    []run.Result `json:"results"`
+	ID         string `json:"id"`
+	Python     string `json:"python"`
+	Version    string `json:"python_version"`
+	Method     string `json:"method"`
+	Recorded   string `json:"recorded,omitempty"`
+	RecordedOn string `json:"recorded_on,omitempty"`
+	// A case of a minor with nothing recorded: the nearest older recorded
+	// version it was compared with, and its verdict there.
+	ComparedWith    string       `json:"compared_with,omitempty"`
+	ComparedVerdict string       `json:"compared_verdict,omitempty"`
+	Got             string       `json:"got,omitempty"`
+	Status          string       `json:"status"`
+	Reason          string       `json:"reason,omitempty"`
+	Errors          []string     `json:"errors,omitempty"` // an unreadable entry's problems, each naming its file
+	Results         []run.Result `json:"results"`
 }
 
 func caseRecord(c *replay.Case) replayRecord {
 	return replayRecord{ID: c.Entry.ID, Python: c.Python.Path, Version: c.Version, Method: c.Method,
-		Recorded: string(c.Recorded), RecordedOn: c.RecordedOn, Got: string(c.Got), Status: string(c.Status),
+		Recorded: string(c.Recorded), RecordedOn: c.RecordedOn, ComparedWith: c.ComparedWith, ComparedVerdict: string(c.Older),
+		Got: string(c.Got), Status: string(c.Status),
 		Reason: c.Reason, Results: c.Results}
 }
 

@@ -95,7 +95,7 @@ func Prove(ctx context.Context, s *scenario.Scenario, opts Options) (*Certificat
 	var execs []run.Execution
 	var jobs []job
 	for _, py := range opts.Pythons {
-		x := run.Execution{Name: s.Name, Python: py.Path, PythonVersion: py.Version, Timeout: opts.Timeout}
+		x := run.Execution{Name: s.Name, Python: py.Path, PythonVersion: py.Key(), Timeout: opts.Timeout}
 		for _, m := range append(append([]string{}, scenario.Methods...), MethodReinit) {
 			x.Program, x.Method = plainPath, m
 			if m == MethodReinit {
@@ -106,11 +106,11 @@ func Prove(ctx context.Context, s *scenario.Scenario, opts Options) (*Certificat
 				x.Settle = warnSettle
 			}
 			for i := 0; i < opts.Runs; i++ {
-				execs, jobs = append(execs, x), append(jobs, job{py.Version, m})
+				execs, jobs = append(execs, x), append(jobs, job{py.Key(), m})
 			}
 		}
 		x.Program, x.Method, x.Env, x.Settle = plainPath, scenario.MethodFork, []string{warnEnv}, warnSettle
-		execs, jobs = append(execs, x), append(jobs, job{py.Version, "warn"})
+		execs, jobs = append(execs, x), append(jobs, job{py.Key(), "warn"})
 	}
 	var mu sync.Mutex // ExecuteAll calls back from several goroutines
 	done := 0
@@ -142,11 +142,11 @@ func collect(s *scenario.Scenario, p *program, opts Options, jobs []job, results
 	c := &Certificate{Scenario: s.Name, Entry: opts.Entry, About: strings.TrimSpace(s.About), Source: s.File,
 		Program: p.name, Code: strings.Join(p.lines, "\n"), Runs: opts.Runs, Via: s.ForkStep().Fork.Via}
 	for _, py := range opts.Pythons {
-		c.Pythons = append(c.Pythons, py.Version)
+		c.Pythons = append(c.Pythons, py.Key())
 		for _, m := range append(append([]string{}, scenario.Methods...), MethodReinit) {
-			c.Cells = append(c.Cells, Cell{Python: py.Version, Method: m})
+			c.Cells = append(c.Cells, Cell{Python: py.Key(), Method: m})
 		}
-		c.Warnings = append(c.Warnings, Warning{Python: py.Version})
+		c.Warnings = append(c.Warnings, Warning{Python: py.Key()})
 	}
 	var firstDeadlock *run.Result
 	for i, r := range results {

@@ -340,7 +340,7 @@ func (c *Campaign) record(ctx context.Context, r judged) (*Finding, error) {
 	seed := r.seed
 	e := corpus.NewEntry(f.Minimal, f.Program, f.Signature, &seed)
 	for m, v := range f.Verdicts {
-		e.Record(c.cfg.Runner.Python.Version, m, v)
+		e.Record(c.cfg.Runner.Python.Key(), m, v)
 	}
 	e.Meta.Stack = c.recordedStack(ctx, f, red)
 	id, err := corpus.Write(c.cfg.Corpus, e)

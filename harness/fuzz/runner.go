@@ -59,7 +59,7 @@ func (r *Runner) runFor(ctx context.Context, s *scenario.Scenario, method string
 	}
 	r.executions.Add(1)
 	res := run.Execute(ctx, run.Execution{Name: s.Name, Program: prog, Python: r.Python.Path,
-		PythonVersion: r.Python.Version, Method: method, Timeout: timeout, Executor: r.Executor})
+		PythonVersion: r.Python.Key(), Method: method, Timeout: timeout, Executor: r.Executor})
 	if err := ctx.Err(); err != nil {
 		return res, fmt.Errorf("run %s under %s: %w", s.Name, method, err)
 	}

@@ -67,7 +67,7 @@ func Labels(pythons []python.Interpreter) []string {
 	for i, p := range pythons {
 		out[i] = p.Minor
 		if count[p.Minor] > 1 || p.Minor == "" {
-			out[i] = p.Version
+			out[i] = p.Key()
 		}
 	}
 	return out
@@ -90,7 +90,7 @@ func Run(ctx context.Context, cases []Case, pythons []python.Interpreter, method
 		for i, py := range pythons {
 			for _, meth := range methods {
 				xs = append(xs, run.Execution{Name: c.Name, Program: c.Program, Python: py.Path,
-					PythonVersion: py.Version, Method: meth, Timeout: opts.Timeout})
+					PythonVersion: py.Key(), Method: meth, Timeout: opts.Timeout})
 				slots = append(slots, slot{row, labels[i]})
 			}
 		}

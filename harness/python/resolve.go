@@ -126,11 +126,7 @@ func pick(found []Interpreter, spec string) (Interpreter, bool) {
 	var best Interpreter
 	ok := false
 	for _, in := range found {
-		full := in.Version
-		if in.FreeThreaded {
-			full += "t"
-		}
-		if spec != in.Minor && spec != full {
+		if spec != in.Minor && spec != in.Key() {
 			continue
 		}
 		if !ok || rank(in) < rank(best) || (rank(in) == rank(best) && less(best, in)) {

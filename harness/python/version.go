@@ -35,6 +35,34 @@ func parseVersion(s string) ([3]int, error) {
 	return v, nil
 }
 
+// Key is the interpreter's verdicts key: its version, with "t" for a
+// free-threaded build ("3.14.10t"), which behaves differently at fork and so
+// never shares a key with its GIL twin. Every record and lookup of a verdict
+// by Python version goes through it: fuzz, corpus add, replay, prove, matrix.
+func (in Interpreter) Key() string {
+	if in.FreeThreaded && !strings.HasSuffix(in.Version, "t") {
+		return in.Version + "t"
+	}
+	return in.Version
+}
+
+// KeyMinor is the minor of a verdicts key, as Interpreter.Minor says it:
+// "3.12" for "3.12.1", "3.13t" for "3.13.0t".
+func KeyMinor(key string) string {
+	parts := strings.SplitN(key, ".", 3)
+	if len(parts) < 2 {
+		return key
+	}
+	m := parts[0] + "." + parts[1]
+	if KeyFreeThreaded(key) && !strings.HasSuffix(m, "t") {
+		m += "t"
+	}
+	return m
+}
+
+// KeyFreeThreaded reports whether a verdicts key names a free-threaded build.
+func KeyFreeThreaded(key string) bool { return strings.HasSuffix(key, "t") }
+
 // minorOf is "3.13" or, for a free-threaded build, "3.13t".
 func minorOf(v [3]int, freeThreaded bool) string {
 	m := fmt.Sprintf("%d.%d", v[0], v[1])

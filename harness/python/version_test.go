@@ -85,3 +85,37 @@ func TestLess(t *testing.T) {
 		}
 	}
 }
+
+// TestKey checks the one verdicts key of an interpreter, and that its minor
+// is the interpreter's own Minor: a free-threaded build never shares a key
+// with its GIL twin.
+func TestKey(t *testing.T) {
+	tests := []struct {
+		version string
+		ft      bool
+		key     string
+	}{
+		{"3.12.1", false, "3.12.1"},
+		{"3.14.10", true, "3.14.10t"},
+		{"3.14.0rc1", true, "3.14.0rc1t"},
+		{"3.13.0t", true, "3.13.0t"}, // already a key: not "3.13.0tt"
+	}
+	for _, tt := range tests {
+		in := Interpreter{Version: tt.version, FreeThreaded: tt.ft}
+		v, _ := parseVersion(tt.version)
+		in.Minor = minorOf(v, tt.ft)
+		key := in.Key()
+		if key != tt.key {
+			t.Errorf("Key of %s (free-threaded %v) = %q, want %q", tt.version, tt.ft, key, tt.key)
+		}
+		if got := KeyMinor(key); got != in.Minor {
+			t.Errorf("KeyMinor(%q) = %q, want the interpreter's minor %q", key, got, in.Minor)
+		}
+		if KeyFreeThreaded(key) != tt.ft {
+			t.Errorf("KeyFreeThreaded(%q) = %v, want %v", key, !tt.ft, tt.ft)
+		}
+	}
+	if got := KeyMinor("3.13t"); got != "3.13t" {
+		t.Errorf("KeyMinor(3.13t) = %q", got)
+	}
+}

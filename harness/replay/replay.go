@@ -26,7 +26,13 @@ const (
 	Regressed Status = "regressed" // recorded ok, now deadlocks
 	Flaky     Status = "flaky"     // the runs disagree
 	Changed   Status = "changed"   // any other difference
-	New       Status = "new"       // nothing recorded for this Python minor: not a failure
+	New       Status = "new"       // nothing recorded for this Python minor nor an older one: not a failure
+	// A minor with nothing recorded is compared with the nearest older
+	// recorded minor (ComparedWith): Unchanged passes; Fixed (a deadlock
+	// there, ok here), Broke (ok there, not here) and Changed fail, naming
+	// both versions.
+	Unchanged Status = "unchanged"
+	Broke     Status = "broke"
 )
 
 // Options says how to replay. Zero values: Methods every method, Runs 1,
@@ -47,7 +53,7 @@ type Options struct {
 type Case struct {
 	Entry   *corpus.Entry
 	Python  python.Interpreter
-	Version string // the verdicts key of this interpreter: "3.12.1", "3.13.0t" when free-threaded
+	Version string // the verdicts key of this interpreter (python.Interpreter.Key): "3.12.1", "3.13.0t"
 	Method  string
 	// Recorded is the verdict recorded for Version, or else for the newest
 	// recorded patch release of the same minor (RecordedOn says which):
@@ -55,28 +61,27 @@ type Case struct {
 	// behaviour that changes within a minor is worth a failure, not silence.
 	Recorded   scenario.Verdict
 	RecordedOn string
-	Results    []run.Result
-	Got        scenario.Verdict // the verdict every run agreed on; "" when flaky
-	Status     Status
-	Reason     string // one line naming entry, Python version and method; "" on Pass
-	Updated    bool   // Update recorded Got for Version
+	// ComparedWith is, when the case's minor has nothing recorded, the
+	// version of the nearest older recorded minor of the same build (GIL or
+	// free-threaded), and Older its verdict: a new release is an event,
+	// each case unchanged, fixed, broke or changed in it. "" when none.
+	ComparedWith string
+	Older        scenario.Verdict
+	Results      []run.Result
+	Got          scenario.Verdict // the verdict every run agreed on; "" when flaky
+	Status       Status
+	Reason       string // one line naming entry, Python version and method; "" on Pass
+	Updated      bool   // Update recorded Got for Version
 }
 
 // Failed reports whether the case fails a replay. A case not run (Status "",
 // after an interruption) has not failed; the interruption is reported instead.
-func (c *Case) Failed() bool { return c.Status != "" && c.Status != Pass && c.Status != New }
+func (c *Case) Failed() bool {
+	return c.Status != "" && c.Status != Pass && c.Status != New && c.Status != Unchanged
+}
 
 // Name is the case as JUnit and reports name it: "python 3.12.1 fork".
 func (c *Case) Name() string { return "python " + c.Version + " " + c.Method }
-
-// VersionKey is the verdicts key of an interpreter: its version, with "t" for
-// a free-threaded build, which behaves differently at fork.
-func VersionKey(in python.Interpreter) string {
-	if in.FreeThreaded && !strings.HasSuffix(in.Version, "t") {
-		return in.Version + "t"
-	}
-	return in.Version
-}
 
 // Plan lists the cases: every entry x interpreter x method, in that order.
 func Plan(entries []*corpus.Entry, opts Options) []*Case {
@@ -88,8 +93,11 @@ func Plan(entries []*corpus.Entry, opts Options) []*Case {
 	for _, e := range entries {
 		for _, in := range opts.Pythons {
 			for _, m := range methods {
-				c := &Case{Entry: e, Python: in, Version: VersionKey(in), Method: m}
+				c := &Case{Entry: e, Python: in, Version: in.Key(), Method: m}
 				c.Recorded, c.RecordedOn = recorded(e, c.Version, m)
+				if c.Recorded == "" {
+					c.Older, c.ComparedWith = older(e, c.Version, m)
+				}
 				cases = append(cases, c)
 			}
 		}
@@ -105,7 +113,7 @@ func recorded(e *corpus.Entry, version, method string) (scenario.Verdict, string
 	}
 	vs := e.Versions()
 	for i := len(vs) - 1; i >= 0; i-- {
-		if minor(vs[i]) != minor(version) {
+		if python.KeyMinor(vs[i]) != python.KeyMinor(version) {
 			continue
 		}
 		if v, ok := e.Recorded(vs[i], method); ok {
@@ -115,17 +123,23 @@ func recorded(e *corpus.Entry, version, method string) (scenario.Verdict, string
 	return "", ""
 }
 
-// minor is "3.12" for "3.12.1", "3.13t" for "3.13.0t".
-func minor(version string) string {
-	parts := strings.SplitN(version, ".", 3)
-	if len(parts) < 2 {
-		return version
+// older finds, for a version whose minor has nothing recorded, the verdict
+// of the nearest older minor that has one, and the version it was recorded
+// on (its newest patch release). Only a build of the same kind counts: a
+// free-threaded build behaves differently at fork from its GIL twin.
+func older(e *corpus.Entry, version, method string) (scenario.Verdict, string) {
+	vs := e.Versions()
+	mine := python.KeyMinor(version)
+	for i := len(vs) - 1; i >= 0; i-- {
+		if python.KeyFreeThreaded(vs[i]) != python.KeyFreeThreaded(version) ||
+			!corpus.VersionLess(python.KeyMinor(vs[i]), mine) {
+			continue
+		}
+		if v, ok := e.Recorded(vs[i], method); ok {
+			return v, vs[i]
+		}
 	}
-	m := parts[0] + "." + parts[1]
-	if strings.HasSuffix(version, "t") {
-		m += "t"
-	}
-	return m
+	return "", ""
 }
 
 // classify sets Got, Status and Reason from the case's results.
@@ -148,7 +162,11 @@ func (c *Case) classify() {
 		c.Reason = head + fmt.Sprintf("flaky: %d runs gave %s", len(c.Results), strings.Join(seen, ", "))
 		if c.Recorded != "" {
 			c.Reason += ", recorded " + rec
+		} else if c.ComparedWith != "" {
+			c.Reason += fmt.Sprintf(", %s recorded %s", c.ComparedWith, c.Older)
 		}
+	case c.Recorded == "" && c.ComparedWith != "":
+		c.compareOlder(head)
 	case c.Recorded == "":
 		c.Status = New
 		c.Reason = head + fmt.Sprintf("new: not recorded, got %s (use --update)", c.Got)
@@ -164,11 +182,31 @@ func (c *Case) classify() {
 		c.Status = Changed
 		c.Reason = head + fmt.Sprintf("recorded %s, got %s (changed)", rec, c.Got)
 	}
-	if c.Status != Pass && c.Status != New {
+	if c.Failed() {
 		if why := firstReason(c.Results); why != "" {
 			c.Reason += ": " + why
 		}
 	}
+}
+
+// compareOlder classifies a case of a minor with nothing recorded against
+// the nearest older recorded minor, naming both versions.
+func (c *Case) compareOlder(head string) {
+	if c.Got == c.Older {
+		c.Status = Unchanged
+		return
+	}
+	in := python.KeyMinor(c.Version)
+	switch {
+	case c.Older == scenario.Deadlock && c.Got == scenario.OK:
+		c.Status = Fixed
+	case c.Older == scenario.OK:
+		c.Status = Broke
+	default:
+		c.Status = Changed
+	}
+	word := map[Status]string{Fixed: "fixed", Broke: "broke", Changed: "changed"}[c.Status]
+	c.Reason = head + fmt.Sprintf("%s in %s: %s recorded %s, %s got %s", word, in, c.ComparedWith, c.Older, c.Version, c.Got)
 }
 
 // firstReason is the runner's one-line reason of a run that did not

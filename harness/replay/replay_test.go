@@ -173,19 +173,20 @@ func TestReplayEditedVerdictFails(t *testing.T) {
 	}
 }
 
-// TestUpdateRecordsNewVersion replays a corpus recorded only on another
-// minor: every case is new (not a failure) until --update records it.
+// TestUpdateRecordsNewVersion replays a corpus recorded only on a newer
+// minor (nothing older to compare with): every case is new (not a failure)
+// until --update records it.
 func TestUpdateRecordsNewVersion(t *testing.T) {
 	in := python3(t)
-	dir, entries := testCorpus(t, "3.6.15")
+	dir, entries := testCorpus(t, "3.99.1")
 	cases := replayAll(t, entries, in)
 	for _, c := range cases {
 		if c.Status != New || c.Failed() || !strings.Contains(c.Reason, "new: not recorded, got ") {
 			t.Errorf("%s: status %s, failed %v, reason %q; want new", c.Name(), c.Status, c.Failed(), c.Reason)
 		}
 	}
-	n, errs := Update(cases)
-	if n != len(cases) || len(errs) > 0 {
+	n, held, errs := Update(cases, UpdateOptions{})
+	if n != len(cases) || len(held) > 0 || len(errs) > 0 {
 		t.Fatalf("Update recorded %d of %d, errors %v", n, len(cases), errs)
 	}
 	reloaded := load(t, dir)
@@ -193,8 +194,8 @@ func TestUpdateRecordsNewVersion(t *testing.T) {
 		if c.Status != Pass || c.RecordedOn != in.Version {
 			t.Errorf("after update %s %s: status %s recorded on %q", c.Entry.Scenario.Name, c.Name(), c.Status, c.RecordedOn)
 		}
-		if _, ok := c.Entry.Recorded("3.6.15", c.Method); !ok {
-			t.Errorf("update lost the 3.6.15 verdict of %s", c.Entry.ID)
+		if _, ok := c.Entry.Recorded("3.99.1", c.Method); !ok {
+			t.Errorf("update lost the 3.99.1 verdict of %s", c.Entry.ID)
 		}
 	}
 }
@@ -266,6 +267,10 @@ func TestClassify(t *testing.T) {
 	e := &corpus.Entry{ID: "0123456789abcdef"}
 	e.Record("3.12.1", "fork", scenario.Deadlock)
 	e.Record("3.12.1", "spawn", scenario.OK)
+	e.Record("3.11.7", "forkserver", scenario.OK)
+	e.Record("3.11.7", "fork", scenario.OK)
+	e.Record("3.13.0t", "fork", scenario.OK)
+	e.Record("3.14.0", "spawn", scenario.OK) // a newer minor is never compared with
 	tests := []struct {
 		version, method string
 		got             []scenario.Verdict
@@ -278,12 +283,28 @@ func TestClassify(t *testing.T) {
 		{"3.12.1", "spawn", []scenario.Verdict{"hang"}, Changed, "0123456789abcdef python 3.12.1 spawn: recorded ok, got hang (changed): timeout"},
 		{"3.12.1", "fork", []scenario.Verdict{"deadlock", "ok"}, Flaky, "0123456789abcdef python 3.12.1 fork: flaky: 2 runs gave deadlock, ok, recorded deadlock"},
 		{"3.12.7", "fork", []scenario.Verdict{"ok"}, Fixed, "0123456789abcdef python 3.12.7 fork: recorded deadlock (on 3.12.1), got ok (fixed?)"},
-		{"3.13.0", "fork", []scenario.Verdict{"ok"}, New, "0123456789abcdef python 3.13.0 fork: new: not recorded, got ok (use --update)"},
-		{"3.12.1", "forkserver", []scenario.Verdict{"ok"}, New, "0123456789abcdef python 3.12.1 forkserver: new: not recorded, got ok (use --update)"},
+		// A minor with nothing recorded is compared with the nearest older one.
+		{"3.13.0", "fork", []scenario.Verdict{"deadlock"}, Unchanged, ""},
+		{"3.13.0", "fork", []scenario.Verdict{"ok"}, Fixed, "0123456789abcdef python 3.13.0 fork: fixed in 3.13: 3.12.1 recorded deadlock, 3.13.0 got ok"},
+		{"3.13.0", "spawn", []scenario.Verdict{"error"}, Broke, "0123456789abcdef python 3.13.0 spawn: broke in 3.13: 3.12.1 recorded ok, 3.13.0 got error: timeout"},
+		{"3.13.0", "fork", []scenario.Verdict{"hang"}, Changed, "0123456789abcdef python 3.13.0 fork: changed in 3.13: 3.12.1 recorded deadlock, 3.13.0 got hang: timeout"},
+		{"3.13.0", "fork", []scenario.Verdict{"ok", "deadlock"}, Flaky, "0123456789abcdef python 3.13.0 fork: flaky: 2 runs gave ok, deadlock, 3.12.1 recorded deadlock"},
+		// The nearest older minor with a verdict for the method: 3.11 for forkserver.
+		{"3.13.0", "forkserver", []scenario.Verdict{"deadlock"}, Broke, "0123456789abcdef python 3.13.0 forkserver: broke in 3.13: 3.11.7 recorded ok, 3.13.0 got deadlock"},
+		{"3.12.1", "forkserver", []scenario.Verdict{"ok"}, Unchanged, ""},
+		// Nothing older: new. A free-threaded build compares with its own kind only.
+		{"3.10.4", "fork", []scenario.Verdict{"ok"}, New, "0123456789abcdef python 3.10.4 fork: new: not recorded, got ok (use --update)"},
+		{"3.12.1t", "fork", []scenario.Verdict{"ok"}, New, "0123456789abcdef python 3.12.1t fork: new: not recorded, got ok (use --update)"},
+		{"3.14.2t", "fork", []scenario.Verdict{"ok"}, Unchanged, ""},
+		{"3.14.2t", "fork", []scenario.Verdict{"deadlock"}, Broke, "0123456789abcdef python 3.14.2t fork: broke in 3.14t: 3.13.0t recorded ok, 3.14.2t got deadlock"},
+		{"3.12.1", "default", []scenario.Verdict{"ok"}, New, "0123456789abcdef python 3.12.1 default: new: not recorded, got ok (use --update)"},
 	}
 	for _, tt := range tests {
 		c := &Case{Entry: e, Version: tt.version, Method: tt.method}
 		c.Recorded, c.RecordedOn = recorded(e, tt.version, tt.method)
+		if c.Recorded == "" {
+			c.Older, c.ComparedWith = older(e, tt.version, tt.method)
+		}
 		for _, v := range tt.got {
 			c.Results = append(c.Results, run.Result{Verdict: v, Reason: "timeout"})
 		}
