@@ -174,3 +174,32 @@ func TestNewMinorAlteredFails(t *testing.T) {
 		t.Errorf("%d cases failed, want 1", failed)
 	}
 }
+
+// TestUpdateHoldsUnsure: --update records a new minor's verdicts but not an
+// error or a hang, unless allowed; a same-minor difference never.
+func TestUpdateHoldsUnsure(t *testing.T) {
+	_, entries := testCorpus(t, "3.12.1")
+	e := entries[0]
+	mk := func(version, method string, got scenario.Verdict, status Status) *Case {
+		c := &Case{Entry: e, Version: version, Method: method, Got: got, Status: status}
+		c.Recorded, c.RecordedOn = recorded(e, version, method)
+		if c.Recorded == "" {
+			c.Older, c.ComparedWith = older(e, version, method)
+		}
+		return c
+	}
+	cases := []*Case{
+		mk("3.13.0", "fork", scenario.OK, Unchanged),
+		mk("3.13.0", "spawn", scenario.ErrorVerdict, Broke),
+		mk("3.13.0", "forkserver", scenario.Hang, Broke),
+		mk("3.12.1", "fork", scenario.Crash, Changed),
+	}
+	n, held, errs := Update(cases, UpdateOptions{})
+	if n != 1 || len(held) != 2 || len(errs) > 0 || !cases[0].Updated || cases[3].Updated {
+		t.Errorf("Update: %d recorded, %d held, errors %v; want 1, 2", n, len(held), errs)
+	}
+	n, held, _ = Update(cases[1:2], UpdateOptions{Allow: []scenario.Verdict{scenario.ErrorVerdict}})
+	if n != 1 || len(held) != 0 {
+		t.Errorf("Update allowing error: %d recorded, %d held; want 1, 0", n, len(held))
+	}
+}
