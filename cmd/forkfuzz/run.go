@@ -165,7 +165,7 @@ func plan(scenarios []*scenario.Scenario, pythons []python.Interpreter, methods 
 			for _, m := range methods {
 				used := ""
 				if m == scenario.MethodDefault {
-					if used, err = run.DefaultMethod(context.Background(), py.Path, os.Environ()); err != nil {
+					if used, err = run.DefaultMethod(context.Background(), py.Path); err != nil {
 						return nil, nil, err
 					}
 				}

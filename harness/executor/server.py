@@ -141,6 +141,9 @@ def _added():
 
 
 _ADDED = _added()
+# Per module, what of _ADDED a fresh import of it adds: put back on hand-out.
+_ADDS = {name: [key for key in (tuple(a.split(":", 1)) for a in fp.split("\n")[3].split()) if key in _ADDED]
+         for name, fp in _FRESH.items()}
 if set(_PRELOADED) != set(_LOADS) or not set(_AT_EXIT) <= set(_PRELOADED):
     raise SystemExit("forkfuzz executor: importing %s here loaded %s and registered atexit callbacks from %s; "
                      "in fresh children it loaded %s" % (", ".join(_PRELOAD), sorted(_PRELOADED), sorted(_AT_EXIT), sorted(_LOADS)))
@@ -428,9 +431,8 @@ class _Preloaded:
             if package in sys.modules:
                 setattr(sys.modules[package], child, sys.modules[dep])
         self._handed(name)
-        for added in _FRESH[name].split("\n")[3].split():
-            key = tuple(added.split(":", 1))
-            if key in _ADDED and key[0] in sys.modules:
+        for key in _ADDS[name]:
+            if key[0] in sys.modules:
                 setattr(sys.modules[key[0]], key[1], _ADDED[key])
         if not self._left and self in sys.meta_path:
             sys.meta_path.remove(self)

@@ -19,14 +19,13 @@ var defaultMethods sync.Map // path -> string
 // the program does not choose one (scenario.MethodDefault): asked of the
 // interpreter once, not assumed from its version, since a build or a
 // platform may differ (fork up to 3.13 on Linux, forkserver from 3.14).
-func DefaultMethod(ctx context.Context, python string, env []string) (string, error) {
+func DefaultMethod(ctx context.Context, python string) (string, error) {
 	if m, ok := defaultMethods.Load(python); ok {
 		return m.(string), nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, python, "-c", "import multiprocessing; print(multiprocessing.get_start_method())")
-	cmd.Env = env
 	out, err := cmd.Output()
 	m := strings.TrimSpace(string(out))
 	if err != nil || !slices.Contains(scenario.Methods, m) {

@@ -28,7 +28,7 @@ func Execute(ctx context.Context, x Execution) Result {
 		return r
 	}
 	if x.Method == scenario.MethodDefault {
-		used, err := DefaultMethod(ctx, x.Python, env)
+		used, err := DefaultMethod(ctx, x.Python)
 		if err != nil {
 			return failed(r, fmt.Errorf("run %s: %w", x.Name, err))
 		}

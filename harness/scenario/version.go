@@ -122,20 +122,6 @@ func validSuffix(s string) bool {
 // the last expect block whose range matches the version and that names the
 // method wins. ok is false when no block says anything.
 func (s *Scenario) Expected(version, method string) (v Verdict, ok bool) {
-	return s.expected(version, method)
-}
-
-// ExpectedUsed is the verdict expected of a run under method that used the
-// start method used: for MethodDefault, what expect: says of default, else
-// of the method the interpreter chose.
-func (s *Scenario) ExpectedUsed(version, method, used string) (Verdict, bool) {
-	if v, ok := s.expected(version, method); ok || method != MethodDefault || used == "" {
-		return v, ok
-	}
-	return s.expected(version, used)
-}
-
-func (s *Scenario) expected(version, method string) (v Verdict, ok bool) {
 	for _, e := range s.Expect {
 		m, err := MatchVersion(e.Python, version)
 		if err != nil || !m {
@@ -146,4 +132,14 @@ func (s *Scenario) expected(version, method string) (v Verdict, ok bool) {
 		}
 	}
 	return v, ok
+}
+
+// ExpectedUsed is the verdict expected of a run under method that used the
+// start method used: for MethodDefault, what expect: says of default, else
+// of the method the interpreter chose.
+func (s *Scenario) ExpectedUsed(version, method, used string) (Verdict, bool) {
+	if v, ok := s.Expected(version, method); ok || method != MethodDefault || used == "" {
+		return v, ok
+	}
+	return s.Expected(version, used)
 }
